@@ -1,0 +1,28 @@
+/** What a command may touch of the process: output streams, environment, working directory, signals. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Resolves with the signal name on the first SIGINT or SIGTERM after the call. */
+  waitForStopSignal(): Promise<string>;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+    waitForStopSignal: () =>
+      new Promise((resolve) => {
+        const on = (signal: NodeJS.Signals): void => {
+          process.off('SIGINT', on);
+          process.off('SIGTERM', on);
+          resolve(signal);
+        };
+        process.on('SIGINT', on);
+        process.on('SIGTERM', on);
+      }),
+  };
+}

@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { MASTER_KEY_ENV, resolveServeConfig, startCertgate } from '../../main/index.js';
+import type { RawSettings, StartedCertgate } from '../../main/index.js';
+import type { CliIo } from '../cli-io.js';
+import { settingOption } from '../setting-option.js';
+
+export const READY_PREFIX = 'CERTGATE_READY ';
+
+export function banner(started: StartedCertgate): string {
+  const f = started.files;
+  const env = `AWS_SHARED_CREDENTIALS_FILE=${f.credentials} AWS_CONFIG_FILE=${f.awsConfig}`;
+  return [
+    'certgate — AWS IoT Core compatible gateway',
+    `  control plane  ${started.apiUrl}  (region ${started.region})`,
+    `  account        ${started.account.accountId} (${started.account.name})`,
+    `  data endpoint  ${started.dataEndpoint}  (MQTT port ${started.mqttPort}: not served yet)`,
+    `  credentials    ${f.credentials}`,
+    `  config         ${f.awsConfig}`,
+    `  root CAs       ${f.rootCaRsa}`,
+    `                 ${f.rootCaEcc}`,
+    `  try            ${env} aws iot list-certificates --endpoint-url ${started.apiUrl}`,
+    `certgate ready: listening on ${started.apiUrl}`,
+    '',
+  ].join('\n');
+}
+
+export function readyLine(started: StartedCertgate): string {
+  const ready = {
+    apiUrl: started.apiUrl,
+    region: started.region,
+    dataDir: started.files.dataDir,
+    accountId: started.account.accountId,
+    dataEndpoint: started.dataEndpoint,
+  };
+  return READY_PREFIX + JSON.stringify(ready) + '\n';
+}
+
+export function serveCommand(io: CliIo): Command {
+  return new Command('serve')
+    .description('run the gateway: AWS IoT control plane (REST API) on an embedded SQLite store')
+    .addOption(settingOption('dataDir'))
+    .addOption(settingOption('host'))
+    .addOption(settingOption('apiPort'))
+    .addOption(settingOption('mqttPort'))
+    .addOption(settingOption('region'))
+    .addOption(settingOption('domain'))
+    .addOption(settingOption('logLevel'))
+    .option('--print-ready-json', 'after the banner, print one line CERTGATE_READY {json} (for scripts and tests)')
+    .addHelpText(
+      'after',
+      `\nEnvironment:\n  ${MASTER_KEY_ENV}  master key for the encrypted CA keys (32 bytes as base64 or hex); when unset, DATA/master.key is used (created on first start)`,
+    )
+    .action(async (opts: RawSettings & { printReadyJson?: boolean }) => {
+      const config = resolveServeConfig(opts, io.env, io.cwd);
+      const started = await startCertgate(config);
+      const stopped = io.waitForStopSignal();
+      io.stdout(banner(started));
+      if (opts.printReadyJson === true) io.stdout(readyLine(started));
+      const signal = await stopped;
+      started.logger.info({ signal }, 'stopping');
+      await started.close();
+    });
+}

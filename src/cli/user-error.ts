@@ -1,0 +1,9 @@
+import { isIotError } from '../kernel/index.js';
+import { StartupError } from '../main/index.js';
+
+/** Errors the user can act on: shown as one line without a stack trace. */
+export function userErrorMessage(e: unknown): string | undefined {
+  if (e instanceof StartupError) return e.message;
+  if (isIotError(e)) return e.message;
+  return undefined;
+}

@@ -1,0 +1,111 @@
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { isLogLevel } from '../telemetry/index.js';
+import type { LogLevel } from '../telemetry/index.js';
+import { StartupError } from './startup-error.js';
+
+/**
+ * Every setting of `certgate`, with its flag, its CERTGATE_* environment twin and its default.
+ * Precedence: flag > environment > default. The CLI builds its options (and --help) from this table;
+ * only this file reads the environment.
+ */
+export const SETTINGS = {
+  dataDir: {
+    flag: '--data-dir <dir>',
+    env: 'CERTGATE_DATA_DIR',
+    default: './data',
+    description: 'directory for the SQLite store, CA certificates, encrypted CA keys and AWS credentials',
+  },
+  host: { flag: '--host <address>', env: 'CERTGATE_HOST', default: '127.0.0.1', description: 'address the listeners bind to' },
+  apiPort: { flag: '--api-port <port>', env: 'CERTGATE_API_PORT', default: '9080', description: 'control-plane (AWS IoT REST API) port; 0 = random' },
+  mqttPort: { flag: '--mqtt-port <port>', env: 'CERTGATE_MQTT_PORT', default: '8883', description: 'MQTT over mutual TLS port; 0 = random' },
+  region: { flag: '--region <region>', env: 'CERTGATE_REGION', default: 'us-east-1', description: 'AWS region certgate serves' },
+  domain: { flag: '--domain <domain>', env: 'CERTGATE_DOMAIN', default: 'localhost', description: 'DNS domain of data endpoints (<prefix>-ats.iot.<region>.<domain>)' },
+  logLevel: { flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', description: 'fatal|error|warn|info|debug|trace|silent (JSON logs on stderr)' },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export const MASTER_KEY_ENV = 'CERTGATE_MASTER_KEY';
+
+/** Raw values as commander hands them over: only the flags actually given. */
+export type RawSettings = Partial<Record<SettingName, string | undefined>>;
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface CertgateConfig {
+  /** Absolute. */
+  readonly dataDir: string;
+  readonly host: string;
+  readonly apiPort: number;
+  readonly mqttPort: number;
+  readonly region: string;
+  readonly domain: string;
+  readonly logLevel: LogLevel;
+  /** CERTGATE_MASTER_KEY when set (base64 or hex of 32 bytes); otherwise DATA/master.key is used. */
+  readonly masterKey?: string;
+}
+
+export type AccountsConfig = Pick<CertgateConfig, 'dataDir' | 'region' | 'domain'>;
+
+function pick(name: SettingName, raw: RawSettings, env: Environment): string {
+  const flag = raw[name];
+  if (flag !== undefined) return flag;
+  const fromEnv = env[SETTINGS[name].env];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  return SETTINGS[name].default;
+}
+
+function source(name: SettingName, raw: RawSettings): string {
+  return raw[name] !== undefined ? SETTINGS[name].flag.split(' ')[0]! : SETTINGS[name].env;
+}
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const DOMAIN_RE = /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const HOST_RE = /^[A-Za-z0-9.-]{1,253}$/;
+
+function port(name: 'apiPort' | 'mqttPort', raw: RawSettings, env: Environment): number {
+  const v = pick(name, raw, env);
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) {
+    throw new StartupError(`${source(name, raw)}: '${v}' is not a port number (0-65535)`);
+  }
+  return Number(v);
+}
+
+function region(raw: RawSettings, env: Environment): string {
+  const v = pick('region', raw, env);
+  if (!REGION_RE.test(v)) throw new StartupError(`${source('region', raw)}: '${v}' is not a region name like us-east-1`);
+  return v;
+}
+
+function domain(raw: RawSettings, env: Environment): string {
+  const v = pick('domain', raw, env).toLowerCase();
+  if (!DOMAIN_RE.test(v)) throw new StartupError(`${source('domain', raw)}: '${v}' is not a DNS domain`);
+  return v;
+}
+
+function dataDir(raw: RawSettings, env: Environment, cwd: string): string {
+  const v = pick('dataDir', raw, env);
+  if (v.trim() === '') throw new StartupError(`${source('dataDir', raw)}: empty path`);
+  return resolve(cwd, v);
+}
+
+export function resolveServeConfig(raw: RawSettings, env: Environment, cwd: string): CertgateConfig {
+  const host = pick('host', raw, env);
+  if (isIP(host) === 0 && !HOST_RE.test(host)) throw new StartupError(`${source('host', raw)}: '${host}' is not an address`);
+  const logLevel = pick('logLevel', raw, env);
+  if (!isLogLevel(logLevel)) throw new StartupError(`${source('logLevel', raw)}: '${logLevel}' is not one of ${SETTINGS.logLevel.description.split(' ')[0]}`);
+  const masterKey = env[MASTER_KEY_ENV];
+  return {
+    dataDir: dataDir(raw, env, cwd),
+    host,
+    apiPort: port('apiPort', raw, env),
+    mqttPort: port('mqttPort', raw, env),
+    region: region(raw, env),
+    domain: domain(raw, env),
+    logLevel,
+    ...(masterKey !== undefined && masterKey !== '' ? { masterKey } : {}),
+  };
+}
+
+export function resolveAccountsConfig(raw: RawSettings, env: Environment, cwd: string): AccountsConfig {
+  return { dataDir: dataDir(raw, env, cwd), region: region(raw, env), domain: domain(raw, env) };
+}

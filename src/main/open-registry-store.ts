@@ -1,0 +1,11 @@
+import { mkdir } from 'node:fs/promises';
+import type { RegistryStore } from '../registry/ports.js';
+import { openSqliteStore } from '../store/index.js';
+import { dataDirLayout } from './data-dir-layout.js';
+
+/** The embedded SQLite store of a data dir (shared by `serve` and `accounts`; WAL lets both run at once). */
+export async function openRegistryStore(dataDir: string): Promise<RegistryStore> {
+  const layout = dataDirLayout(dataDir);
+  await mkdir(layout.dataDir, { recursive: true, mode: 0o700 });
+  return await openSqliteStore({ file: layout.database });
+}

@@ -1,0 +1,150 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createApiServer } from '../api/index.js';
+import { createIotOperations } from '../api/operations/index.js';
+import { systemClock } from '../kernel/index.js';
+import type { Logger } from '../kernel/index.js';
+import { FileCaKeyVault, MasterKeyError, loadMasterKey } from '../keys/index.js';
+import { authenticateAccessKey } from '../registry/accounts/authenticate-access-key.js';
+import { endpointAddress } from '../registry/accounts/data-endpoint.js';
+import { ensureDefaultAccount } from '../registry/accounts/ensure-default-account.js';
+import type { Account } from '../registry/entities.js';
+import type { RegistryDeps } from '../registry/registry-deps.js';
+import { createRegistryEvents } from '../registry/registry-events.js';
+import type { RegistryStore } from '../registry/ports.js';
+import { createLogger } from '../telemetry/index.js';
+import { writeAwsProfileFiles } from './aws-profile-files.js';
+import type { CertgateConfig } from './config.js';
+import { dataDirLayout } from './data-dir-layout.js';
+import type { DataDirLayout } from './data-dir-layout.js';
+import { openRegistryStore } from './open-registry-store.js';
+import { ensureServiceCas } from './service-cas.js';
+import type { ServiceCas } from './service-cas.js';
+import { StartupError } from './startup-error.js';
+
+export interface StartedCertgate {
+  /** e.g. http://127.0.0.1:9080 */
+  readonly apiUrl: string;
+  /** The default account. */
+  readonly account: Account;
+  readonly region: string;
+  readonly domain: string;
+  /** `endpointAddress(account, region, domain)` (iot:Data-ATS). */
+  readonly dataEndpoint: string;
+  /** Parsed now, served by the MQTT listener (next issue). */
+  readonly mqttPort: number;
+  readonly files: DataDirLayout;
+  readonly cas: ServiceCas;
+  readonly logger: Logger;
+  /** Close the HTTP server, then the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+async function hasEncryptedKeys(keysDir: string): Promise<boolean> {
+  try {
+    return (await readdir(keysDir)).some((f) => f.endsWith('.key.enc'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * The composition root: config → master key → CA key vault → service CAs → store → default account →
+ * AWS profile files → registry deps → operations → HTTP API. Anything the operator can fix fails with a
+ * StartupError before a file is overwritten.
+ */
+export async function startCertgate(config: CertgateConfig, options: { logger?: Logger } = {}): Promise<StartedCertgate> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = systemClock;
+  const files = dataDirLayout(config.dataDir);
+
+  await mkdir(files.dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(files.keysDir, { recursive: true, mode: 0o700 });
+  await mkdir(files.caDir, { recursive: true, mode: 0o755 });
+
+  let masterKey: Uint8Array;
+  try {
+    const loaded = await loadMasterKey({
+      file: files.masterKey,
+      ...(config.masterKey !== undefined ? { given: config.masterKey } : {}),
+      create: !(await hasEncryptedKeys(files.keysDir)),
+    });
+    masterKey = loaded.key;
+    if (loaded.source === 'created') logger.info({ file: files.masterKey }, 'created master key');
+  } catch (e) {
+    if (e instanceof MasterKeyError) throw new StartupError(e.message, { cause: e });
+    throw e;
+  }
+  const vault = new FileCaKeyVault(files.keysDir, masterKey);
+  const cas = await ensureServiceCas({ layout: files, vault, now: clock.now(), logger });
+
+  const store: RegistryStore = await openRegistryStore(files.dataDir);
+  try {
+    const { account, created } = await ensureDefaultAccount({ store, clock });
+    if (created) logger.info({ accountId: account.accountId }, 'created default account');
+    await writeAwsProfileFiles(files, account, config.region);
+
+    const events = createRegistryEvents((e) => logger.error({ err: e }, 'registry event listener failed'));
+    const deps: RegistryDeps = {
+      store,
+      clock,
+      logger,
+      deviceIssuer: { certificatePem: cas.deviceIssuer.certificatePem, privateKeyPem: cas.deviceIssuer.privateKeyPem },
+      domain: config.domain,
+      events,
+    };
+    const app = createApiServer({
+      operations: createIotOperations(deps),
+      authenticate: async (accessKeyId: string) => {
+        const found = await authenticateAccessKey({ store }, accessKeyId);
+        return found ? { accountId: found.accountId, secretAccessKey: found.secretAccessKey } : undefined;
+      },
+      clock,
+      logger,
+    });
+    try {
+      await app.listen({ host: config.host, port: config.apiPort });
+    } catch (e) {
+      await app.close().catch(() => undefined);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new StartupError(`cannot listen on ${config.host}:${config.apiPort} (${code})`, { cause: e });
+      }
+      throw e;
+    }
+    const address = app.server.address() as AddressInfo;
+    const apiUrl = `http://${urlHost(config.host)}:${address.port}`;
+    logger.info({ apiUrl, accountId: account.accountId, region: config.region }, 'control plane listening');
+
+    let closing: Promise<void> | undefined;
+    return {
+      apiUrl,
+      account,
+      region: config.region,
+      domain: config.domain,
+      dataEndpoint: endpointAddress(account, config.region, config.domain),
+      mqttPort: config.mqttPort,
+      files,
+      cas,
+      logger,
+      close: () =>
+        (closing ??= (async () => {
+          try {
+            await app.close();
+          } finally {
+            await store.close();
+          }
+          logger.info({}, 'stopped');
+        })()),
+    };
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}

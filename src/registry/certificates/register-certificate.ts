@@ -1,0 +1,76 @@
+import { certificateState, iotArn, resourceAlreadyExists } from '../../kernel/index.js';
+import type { Scope } from '../../kernel/index.js';
+import { checkCertificateAcceptable, parseCertificatePem } from '../../pki/index.js';
+import type { ParsedCertificate } from '../../pki/index.js';
+import type { Certificate, CertificateMode } from '../entities.js';
+import type { RegistryStore } from '../ports.js';
+import type { RegistryDeps } from '../registry-deps.js';
+import { initialStatus } from './certificate-status-rules.js';
+import { findIssuingCa } from './find-issuing-ca.js';
+import { newCertificateRecord } from './new-certificate-record.js';
+
+export interface RegisterCertificateInput {
+  readonly certificatePem: string;
+  readonly caCertificatePem?: string | undefined;
+  readonly status?: string | undefined;
+  readonly setAsActive?: boolean | undefined;
+}
+
+/** RegisterCertificate: a device certificate signed by a CA registered and ACTIVE in this account. */
+export async function registerCertificate(deps: RegistryDeps, scope: Scope, input: RegisterCertificateInput): Promise<Certificate> {
+  const device = parseCertificatePem(input.certificatePem);
+  const now = deps.clock.now();
+  checkCertificateAcceptable(device, now);
+  const status = initialStatus(input.status, input.setAsActive);
+  return deps.store.transaction(async (tx) => {
+    const { ca } = await findIssuingCa(tx, scope, device, input.caCertificatePem);
+    if (ca.status !== 'ACTIVE') {
+      throw certificateState(`The CA certificate ${ca.certificateId} is INACTIVE; activate it before registering certificates it signed`);
+    }
+    return insertRegistration(tx, scope, device, {
+      status,
+      caCertificateId: ca.certificateId,
+      certificateMode: ca.certificateMode,
+      now,
+    });
+  });
+}
+
+/** RegisterCertificateWithoutCA: SNI_ONLY mode, usable in several accounts (multi-account registration). */
+export async function registerCertificateWithoutCa(
+  deps: RegistryDeps,
+  scope: Scope,
+  input: { certificatePem: string; status?: string | undefined },
+): Promise<Certificate> {
+  const device = parseCertificatePem(input.certificatePem);
+  const now = deps.clock.now();
+  checkCertificateAcceptable(device, now);
+  const status = initialStatus(input.status, undefined);
+  return deps.store.transaction((tx) =>
+    insertRegistration(tx, scope, device, { status, caCertificateId: null, certificateMode: 'SNI_ONLY', now }),
+  );
+}
+
+async function insertRegistration(
+  tx: RegistryStore,
+  scope: Scope,
+  device: ParsedCertificate,
+  opts: { status: Certificate['status']; caCertificateId: string | null; certificateMode: CertificateMode; now: Date },
+): Promise<Certificate> {
+  const arn = iotArn(scope, 'cert', device.certificateId);
+  if (await tx.getCertificate(scope, device.certificateId)) {
+    throw resourceAlreadyExists('The certificate is already registered in this account', device.certificateId, arn);
+  }
+  // A DEFAULT-mode certificate is unique per region: that is how a device without SNI is placed.
+  const elsewhere = await tx.findCertificatesInRegion(scope.region, device.certificateId);
+  if (elsewhere.some((c) => c.certificateMode === 'DEFAULT') || (opts.certificateMode === 'DEFAULT' && elsewhere.length > 0)) {
+    throw resourceAlreadyExists(
+      'The certificate is already registered by another account in this region; only SNI_ONLY certificates (RegisterCertificateWithoutCA, or a CA in SNI_ONLY mode) can be registered in several accounts',
+      device.certificateId,
+      arn,
+    );
+  }
+  const cert = newCertificateRecord(scope, device, opts);
+  await tx.insertCertificate(cert);
+  return cert;
+}

@@ -1,0 +1,40 @@
+import type { Scope } from '../kernel/index.js';
+
+/**
+ * Facts the registry announces after a write commits, for adapters that must react
+ * (the broker disconnects sessions of a certificate that left ACTIVE). main/ wires listeners.
+ */
+export type RegistryEvent =
+  | { readonly type: 'certificate-status-changed'; readonly scope: Scope; readonly certificateId: string; readonly status: string }
+  | { readonly type: 'certificate-deleted'; readonly scope: Scope; readonly certificateId: string }
+  | { readonly type: 'ca-certificate-status-changed'; readonly scope: Scope; readonly certificateId: string; readonly status: string }
+  | { readonly type: 'policy-changed'; readonly scope: Scope; readonly policyName: string }
+  | { readonly type: 'policy-attachment-changed'; readonly scope: Scope; readonly target: string };
+
+export interface RegistryEvents {
+  emit(event: RegistryEvent): void;
+}
+
+export type RegistryEventListener = (event: RegistryEvent) => void;
+
+/** A tiny synchronous fan-out; a listener that throws does not stop the others. */
+export function createRegistryEvents(onListenerError: (e: unknown) => void = () => undefined): RegistryEvents & {
+  subscribe(listener: RegistryEventListener): () => void;
+} {
+  const listeners = new Set<RegistryEventListener>();
+  return {
+    emit(event) {
+      for (const l of listeners) {
+        try {
+          l(event);
+        } catch (e) {
+          onListenerError(e);
+        }
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
