@@ -1,6 +1,6 @@
 import { Option } from 'commander';
-import { SETTINGS } from '../main/index.js';
-import type { SettingName } from '../main/index.js';
+import { SETTINGS } from '../main/config.js';
+import type { SettingName } from '../main/config.js';
 
 /** A commander option for a setting of main/config.ts; help shows its default and its env twin. No commander default:
  * main/config.ts applies flag > env > default itself. */

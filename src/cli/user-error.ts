@@ -1,5 +1,5 @@
 import { isIotError } from '../kernel/index.js';
-import { StartupError } from '../main/index.js';
+import { StartupError } from '../main/startup-error.js';
 
 /** Errors the user can act on: shown as one line without a stack trace. */
 export function userErrorMessage(e: unknown): string | undefined {

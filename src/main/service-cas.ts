@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { CaKeyDecryptError, writeFileAtomic } from '../keys/index.js';
 import type { CaKeyVault } from '../keys/index.js';
 import type { Logger } from '../kernel/index.js';
@@ -138,6 +139,7 @@ export async function ensureServiceCas(opts: {
     }
     const file = spec.file(layout);
     await vault.put(spec.keyName, member.privateKeyPem);
+    await mkdir(dirname(file), { recursive: true });
     await writeFileAtomic(file, member.certificatePem, 0o644);
     result.set(spec.role, {
       keyName: spec.keyName,

@@ -48,10 +48,17 @@ export function formatDistinguishedName(nameDer: ArrayBuffer | Uint8Array): stri
   return new (ensureX509Runtime().Name)(nameDer).toString();
 }
 
-/** Builds a DN string from (type, value) pairs with x509's own escaping, e.g. [['CN', 'a, b'], ['O', 'x']]. */
-export function buildDistinguishedName(parts: readonly (readonly [type: string, value: string])[]): string {
+/**
+ * A Name from (type, value) pairs, one RDN each, e.g. [['CN', 'Root, "A"'], ['O', 'x']]. Values are
+ * taken verbatim (no DN-string escaping involved): PrintableString when they fit, else UTF8String.
+ */
+export function nameFromParts(parts: readonly (readonly [type: string, value: string])[]): Name {
   const x509 = ensureX509Runtime();
-  return new x509.Name(parts.map(([type, value]) => ({ [type]: [value] }))).toString();
+  return new x509.Name(
+    parts.map(([type, value]) => ({
+      [type]: [x509.Name.isPrintableString(value) ? { printableString: value } : { utf8String: value }],
+    })),
+  );
 }
 
 /** Parses a DN string like 'CN=certgate Root CA, O=certgate' → InvalidRequestException if it can't. */

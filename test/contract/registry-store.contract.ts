@@ -11,7 +11,7 @@ import type {
   PolicyVersion,
   Thing,
   ThingPrincipal,
-} from '../../src/registry/entities.js';
+} from '../../src/registry/index.js';
 import { DuplicateKeyError } from '../../src/registry/ports.js';
 import type { PageCursor, PageRequest, RegistryStore } from '../../src/registry/ports.js';
 

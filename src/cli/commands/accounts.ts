@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { createAccountInDataDir, listAccountsInDataDir, resolveAccountsConfig } from '../../main/index.js';
-import type { RawSettings } from '../../main/index.js';
+import { resolveAccountsConfig } from '../../main/config.js';
+import type { RawSettings } from '../../main/config.js';
 import type { CliIo } from '../cli-io.js';
 import { settingOption } from '../setting-option.js';
 
@@ -28,6 +28,7 @@ function accountsCreateCommand(io: CliIo): Command {
     .option('--json', 'print exactly one JSON object {accountId, accessKeyId, secretAccessKey, endpoint}')
     .action(async (opts: CreateOptions) => {
       const config = resolveAccountsConfig(opts, io.env, io.cwd);
+      const { createAccountInDataDir } = await import('../../main/accounts.js');
       const { account, endpoint } = await createAccountInDataDir(config, {
         name: opts.name,
         ...(opts.accountId !== undefined ? { accountId: opts.accountId } : {}),
@@ -57,6 +58,7 @@ function accountsListCommand(io: CliIo): Command {
     .option('--json', 'print a JSON array')
     .action(async (opts: RawSettings & { json?: boolean }) => {
       const config = resolveAccountsConfig(opts, io.env, io.cwd);
+      const { listAccountsInDataDir } = await import('../../main/accounts.js');
       const rows = await listAccountsInDataDir(config);
       if (opts.json === true) {
         const out = rows.map(({ account, endpoint }) => ({

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { MASTER_KEY_ENV, resolveServeConfig, startCertgate } from '../../main/index.js';
-import type { RawSettings, StartedCertgate } from '../../main/index.js';
+import { MASTER_KEY_ENV, resolveServeConfig } from '../../main/config.js';
+import type { RawSettings } from '../../main/config.js';
+import type { StartedCertgate } from '../../main/start-certgate.js';
 import type { CliIo } from '../cli-io.js';
 import { settingOption } from '../setting-option.js';
 
@@ -52,6 +53,8 @@ export function serveCommand(io: CliIo): Command {
     )
     .action(async (opts: RawSettings & { printReadyJson?: boolean }) => {
       const config = resolveServeConfig(opts, io.env, io.cwd);
+      // Loaded on demand: --help and config errors need neither fastify nor the X.509 stack.
+      const { startCertgate } = await import('../../main/start-certgate.js');
       const started = await startCertgate(config);
       const stopped = io.waitForStopSignal();
       io.stdout(banner(started));

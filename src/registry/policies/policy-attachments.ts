@@ -2,7 +2,6 @@ import { limitExceeded, resourceNotFound } from '../../kernel/index.js';
 import type { Scope } from '../../kernel/index.js';
 import type { PolicyAttachment } from '../entities.js';
 import { pageOf, pageRequest } from '../pagination.js';
-import { DuplicateKeyError } from '../ports.js';
 import type { RegistryDeps } from '../registry-deps.js';
 import { resolveCertificatePrincipal } from '../things/principal-arn.js';
 import { getPolicyRecord } from './manage-policies.js';
@@ -15,18 +14,13 @@ export async function attachPolicy(deps: RegistryDeps, scope: Scope, input: { po
   const attached = await deps.store.transaction(async (tx) => {
     await getPolicyRecord(tx, scope, input.policyName);
     const target = await resolveCertificatePrincipal(tx, scope, input.target);
-    if ((await tx.countAttachedPolicies(scope, target)) >= MAX_POLICIES_PER_TARGET) {
-      const already = await tx.listAttachedPolicies(scope, target, { limit: MAX_POLICIES_PER_TARGET + 1, ascending: true });
-      if (already.some((a) => a.policyName === input.policyName)) return false;
+    const already = await tx.listAttachedPolicies(scope, target, { limit: MAX_POLICIES_PER_TARGET + 1, ascending: true });
+    if (already.some((a) => a.policyName === input.policyName)) return false;
+    if (already.length >= MAX_POLICIES_PER_TARGET) {
       throw limitExceeded(`At most ${MAX_POLICIES_PER_TARGET} policies can be attached to a certificate`);
     }
-    try {
-      await tx.insertPolicyAttachment({ scope, policyName: input.policyName, target, createdAt: deps.clock.now() });
-      return true;
-    } catch (e) {
-      if (e instanceof DuplicateKeyError) return false;
-      throw e;
-    }
+    await tx.insertPolicyAttachment({ scope, policyName: input.policyName, target, createdAt: deps.clock.now() });
+    return true;
   });
   if (attached) deps.events.emit({ type: 'policy-attachment-changed', scope, target: input.target });
 }

@@ -15,7 +15,7 @@ import type {
   ThingPrincipal,
   ThingPrincipalType,
   TransferData,
-} from '../../registry/entities.js';
+} from '../../registry/index.js';
 import type {
   AccountsTable,
   CaCertificatesTable,

@@ -9,7 +9,7 @@ import type {
   PolicyVersion,
   Thing,
   ThingPrincipal,
-} from '../../registry/entities.js';
+} from '../../registry/index.js';
 import { DuplicateKeyError } from '../../registry/ports.js';
 import type {
   CertificateListFilter,
