@@ -8,7 +8,13 @@ export interface CliIo {
   waitForStopSignal(): Promise<string>;
 }
 
+/** The real process. A closed pipe (`certgate accounts list | head -1`) ends output quietly instead of crashing. */
 export function processIo(): CliIo {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   return {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),

@@ -46,9 +46,9 @@ interface Signer {
  * SKI (own SKI when self-signed); basicConstraints and keyUsage critical; SHA-256 signature
  * (RSA PKCS#1 v1.5 for RSA issuers, ECDSA for EC issuers). Bad inputs → InvalidRequestException.
  */
-export function issueCertificate(opts: IssueOptions): Promise<string> {
+export async function issueCertificate(opts: IssueOptions): Promise<string> {
   const { subject, ...rest } = opts;
-  return issueCertificateWithName(parseDistinguishedName(subject), rest);
+  return await issueCertificateWithName(parseDistinguishedName(subject), rest);
 }
 
 /** issueCertificate with the subject given as a Name (no DN-string round trip: values are kept verbatim). */

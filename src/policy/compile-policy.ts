@@ -3,7 +3,7 @@
  * variable templates, condition value tests) so that evaluation parses nothing and builds regexes never.
  */
 
-import { malformedPolicy } from '../kernel/errors.js';
+import { malformedPolicy } from '../kernel/index.js';
 import type { ConditionOperator } from './condition-operators.js';
 import type { ValueTest } from './condition-value.js';
 import { makeValueTest } from './condition-value.js';

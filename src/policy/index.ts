@@ -1,7 +1,7 @@
 /**
  * policy: IoT policy documents — parse (→ MalformedPolicyException), compile once, substitute
  * variables, match resources, evaluate → Decision with reasons. Pure: imports only kernel errors;
- * never node:fs/net/tls/http, process.env or any adapter.
+ * never node:fs/net/tls/http, the environment, or any adapter.
  */
 export { parsePolicyDocument, MAX_POLICY_CHARACTERS } from './parse-policy-document.js';
 export type { PolicyDocument, PolicyStatement, PolicyCondition, PatternList } from './policy-document.js';

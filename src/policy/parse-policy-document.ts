@@ -3,7 +3,7 @@
  * Every problem becomes a MalformedPolicyException whose message says exactly what is wrong and where.
  */
 
-import { malformedPolicy } from '../kernel/errors.js';
+import { malformedPolicy } from '../kernel/index.js';
 import { parseConditionOperator } from './condition-operators.js';
 import { makeValueTest } from './condition-value.js';
 import type { PatternList, PolicyCondition, PolicyDocument, PolicyStatement } from './policy-document.js';
