@@ -100,7 +100,7 @@ export async function testAuthorization(store: RegistryStore, scope: Scope, inpu
       authDecision,
       allowed: authDecision === 'ALLOWED' ? [...allowPolicies].map(policyRef) : [],
       explicitDeny: [...denyPolicies].map(policyRef),
-      implicitDeny: authDecision === 'IMPLICIT_DENY' ? policies.map((p) => policyRef(p.name)) : [],
+      implicitDeny: authDecision === 'IMPLICIT_DENY' ? policies.map((p) => policyRef(p.policyName)) : [],
       missingContextValues: [],
       reasons: decisions.flatMap((d) => d.reasons),
     };

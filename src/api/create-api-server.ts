@@ -76,7 +76,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: deps.bodyLimit ?? API_LIMITS.bodyLimit,
-    maxParamLength: API_LIMITS.maxParamLength,
+    routerOptions: { maxParamLength: API_LIMITS.maxParamLength },
     exposeHeadRoutes: false,
     return503OnClosing: true,
     genReqId: () => randomUUID(),

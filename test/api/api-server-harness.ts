@@ -104,14 +104,16 @@ export function sendRaw(
   body: string | Buffer = '',
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+    const bytes = Buffer.from(body);
+    const framed = bytes.length > 0 ? { 'content-length': String(bytes.length), ...headers } : headers;
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: framed, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    req.end(bytes);
   });
 }
 
