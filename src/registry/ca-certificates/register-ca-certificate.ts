@@ -46,7 +46,7 @@ export async function registerCaCertificate(deps: RegistryDeps, scope: Scope, in
     if (verification) {
       const code = await tx.getRegistrationCode(scope);
       if (!code) throw registrationCodeValidation('There is no registration code for this account; call GetRegistrationCode first');
-      checkVerificationCertificate(verification, ca, code);
+      checkVerificationCertificate(verification, ca, code, now);
     }
     const arn = iotArn(scope, 'cacert', ca.certificateId);
     if (await tx.getCaCertificate(scope, ca.certificateId)) {
