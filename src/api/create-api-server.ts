@@ -106,7 +106,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     return send(
       reply,
-      awsErrorResponse('UnknownOperationException', 404, `No operation matches ${request.method} ${parseRawUrl(request.raw.url ?? '/').rawPath}.`),
+      awsErrorResponse('UnknownOperationException', 404, `No operation matches ${request.method} ${(request.raw.url ?? '/').split('?')[0] ?? '/'}.`),
     );
   });
 

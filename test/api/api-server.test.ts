@@ -12,8 +12,10 @@ import {
   IoTClient,
   ListAttachedPoliciesCommand,
   UpdateCertificateCommand,
+  UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 import { INTERNAL_FAILURE_MESSAGE } from '../../src/api/index.js';
+import { resourceAlreadyExists } from '../../src/kernel/errors.js';
 import {
   ACCESS_KEY_ID,
   ACCOUNT_ID,
@@ -47,7 +49,11 @@ describe('createApiServer with @aws-sdk/client-iot', () => {
   let h: Harness;
   let iot: IoTClient;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({
+      UpdateThing: async () => {
+        throw resourceAlreadyExists('Thing exists', 't-id', 'arn:aws:iot:eu-west-1:123456789012:thing/t');
+      },
+    });
     iot = client(h);
   });
   after(async () => {
@@ -134,6 +140,12 @@ describe('createApiServer with @aws-sdk/client-iot', () => {
     );
     assert.match(err.message, /^3 validation errors detected: /);
     assert.match(err.message, /Value 'BOGUS' at 'newStatus' failed to satisfy constraint: Member must satisfy enum value set: \[ACTIVE, INACTIVE, REVOKED/);
+  });
+
+  it('an IotError renders as its named exception with its status and shape members', async () => {
+    const err = await rejectsWith(iot.send(new UpdateThingCommand({ thingName: 't' })), 'ResourceAlreadyExistsException', 409, /^Thing exists$/);
+    assert.equal((err as Error & { resourceId?: string }).resourceId, 't-id');
+    assert.equal((err as Error & { resourceArn?: string }).resourceArn, 'arn:aws:iot:eu-west-1:123456789012:thing/t');
   });
 
   it('a handler throwing a plain Error → InternalFailureException 500, message not leaked, error logged', async () => {
