@@ -1,0 +1,107 @@
+import type { Scope } from '../kernel/index.js';
+import type { Decision } from '../policy/index.js';
+
+/**
+ * The data plane's questions, answered by the core: "may this TLS peer be a device of some account?"
+ * (admission) and "may this connection connect / publish / subscribe / receive?" (authorization).
+ * Refusals are values with reasons, never exceptions, so every one can be logged and explained.
+ */
+
+/** What the TLS listener knows about a peer once the handshake is done. */
+export interface ConnectionPeer {
+  /** DER of the leaf client certificate (undefined: the client sent none). */
+  readonly certificateDer: Uint8Array | undefined;
+  /** DER of further certificates the client sent in its chain (JITR needs the CA), leaf excluded. */
+  readonly chainDer: readonly Uint8Array[];
+  /** The SNI host name, when sent. */
+  readonly serverName: string | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** 'mqtt' (8883) or 'alpn-mqtt' (443 with x-amzn-mqtt-ca). */
+  readonly listener: string;
+}
+
+export const ADMISSION_REFUSALS = [
+  'NO_CERTIFICATE',
+  'MALFORMED_CERTIFICATE',
+  'UNKNOWN_ENDPOINT',
+  'SNI_REQUIRED',
+  'UNKNOWN_CERTIFICATE',
+  'CERTIFICATE_NOT_ACTIVE',
+  'CERTIFICATE_EXPIRED',
+  'CERTIFICATE_NOT_YET_VALID',
+  'CA_NOT_ACTIVE',
+] as const;
+export type AdmissionRefusal = (typeof ADMISSION_REFUSALS)[number];
+
+/** An admitted device: a registered, ACTIVE, in-date certificate placed in one account and region. */
+export interface DevicePrincipal {
+  readonly scope: Scope;
+  readonly certificateId: string;
+  readonly certificateArn: string;
+  /** Policy variables from the certificate (iot:Certificate.*), computed once at admission. */
+  readonly certificateValues: Readonly<Record<string, string | readonly string[]>>;
+}
+
+export type AdmissionResult =
+  | { readonly admitted: true; readonly principal: DevicePrincipal }
+  | {
+      readonly admitted: false;
+      readonly refusal: AdmissionRefusal;
+      /** Human explanation, e.g. "certificate 3f2a… is INACTIVE in account 123456789012 (us-east-1)". */
+      readonly reason: string;
+      readonly certificateId?: string;
+      readonly accountId?: string;
+      readonly region?: string;
+    };
+
+/** What MQTT CONNECT adds to the picture (iot:ClientId, iot:ConnectAttributes …). */
+export interface ConnectInfo {
+  readonly clientId: string;
+  readonly cleanStart: boolean;
+  readonly hasWill: boolean;
+  readonly protocolVersion: 4 | 5;
+}
+
+/**
+ * One connection's authorization, opened after CONNECT arrives. Evaluation is synchronous and cheap
+ * (compiled policies cached); the answers follow the current policies (a policy change applies to the
+ * next action evaluated).
+ */
+export interface ConnectionAuthorization {
+  connect(): Decision;
+  /** iot:Publish on topic/<topic>, plus iot:RetainPublish when retain. */
+  publish(topic: string, retain: boolean): Decision;
+  /** iot:Subscribe on topicfilter/<filter>. */
+  subscribe(filter: string): Decision;
+  /** iot:Receive on topic/<topic>. */
+  receive(topic: string): Decision;
+}
+
+/** The core service the broker calls. Implemented in access/, wired by main/. */
+export interface DeviceAccess {
+  admit(peer: ConnectionPeer): Promise<AdmissionResult>;
+  authorize(principal: DevicePrincipal, connect: ConnectInfo, peer: ConnectionPeer): Promise<ConnectionAuthorization>;
+}
+
+/** One authorization outcome, kept for `certgate why` and the API. */
+export interface AccessRecord {
+  readonly at: Date;
+  readonly kind: 'admission' | 'connect' | 'publish' | 'subscribe' | 'receive' | 'disconnect';
+  readonly outcome: 'allowed' | 'denied';
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly certificateId?: string;
+  readonly clientId?: string;
+  /** Topic, filter or client resource concerned. */
+  readonly resource?: string;
+  readonly remoteAddress?: string;
+  /** Which rule or statement decided, or "no statement allowed it". */
+  readonly reasons: readonly string[];
+}
+
+/** Recent access records, queryable by client id or certificate id (bounded memory). */
+export interface AccessLog {
+  record(entry: AccessRecord): void;
+  recent(filter: { clientId?: string; certificateId?: string; limit?: number }): AccessRecord[];
+}
