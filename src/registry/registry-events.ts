@@ -12,25 +12,29 @@ export type RegistryEvent =
   | { readonly type: 'policy-attachment-changed'; readonly scope: Scope; readonly target: string };
 
 export interface RegistryEvents {
-  emit(event: RegistryEvent): void;
+  /** Resolves when every listener has handled the event (use cases await it before answering). */
+  emit(event: RegistryEvent): Promise<void>;
 }
 
-export type RegistryEventListener = (event: RegistryEvent) => void;
+export type RegistryEventListener = (event: RegistryEvent) => void | Promise<void>;
 
-/** A tiny synchronous fan-out; a listener that throws does not stop the others. */
+/** A tiny fan-out; a listener that throws or rejects does not stop the others. */
 export function createRegistryEvents(onListenerError: (e: unknown) => void = () => undefined): RegistryEvents & {
   subscribe(listener: RegistryEventListener): () => void;
 } {
   const listeners = new Set<RegistryEventListener>();
   return {
-    emit(event) {
+    async emit(event) {
+      const pending: Promise<void>[] = [];
       for (const l of listeners) {
         try {
-          l(event);
+          const r = l(event);
+          if (r) pending.push(r.catch(onListenerError));
         } catch (e) {
           onListenerError(e);
         }
       }
+      await Promise.all(pending);
     },
     subscribe(listener) {
       listeners.add(listener);

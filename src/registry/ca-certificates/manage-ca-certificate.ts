@@ -50,7 +50,7 @@ export async function updateCaCertificate(deps: RegistryDeps, scope: Scope, inpu
     return status !== undefined && status !== ca.status;
   });
   if (statusChanged && status) {
-    deps.events.emit({ type: 'ca-certificate-status-changed', scope, certificateId: input.certificateId, status });
+    await deps.events.emit({ type: 'ca-certificate-status-changed', scope, certificateId: input.certificateId, status });
   }
 }
 

@@ -36,6 +36,6 @@ export async function deleteCertificate(
     await tx.deleteCertificate(scope, input.certificateId);
     return policies > 0;
   });
-  deps.events.emit({ type: 'certificate-deleted', scope, certificateId: input.certificateId });
-  if (detached) deps.events.emit({ type: 'policy-attachment-changed', scope, target: arn });
+  await deps.events.emit({ type: 'certificate-deleted', scope, certificateId: input.certificateId });
+  if (detached) await deps.events.emit({ type: 'policy-attachment-changed', scope, target: arn });
 }

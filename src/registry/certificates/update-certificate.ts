@@ -19,6 +19,6 @@ export async function updateCertificate(
     return true;
   });
   if (changed) {
-    deps.events.emit({ type: 'certificate-status-changed', scope, certificateId: input.certificateId, status: input.newStatus });
+    await deps.events.emit({ type: 'certificate-status-changed', scope, certificateId: input.certificateId, status: input.newStatus });
   }
 }

@@ -87,7 +87,7 @@ export async function deletePolicy(deps: RegistryDeps, scope: Scope, input: { po
     }
     await tx.deletePolicy(scope, input.policyName);
   });
-  deps.events.emit({ type: 'policy-changed', scope, policyName: input.policyName });
+  await deps.events.emit({ type: 'policy-changed', scope, policyName: input.policyName });
 }
 
 export async function createPolicyVersion(
@@ -120,7 +120,7 @@ export async function createPolicyVersion(
     });
     return { version, isDefault: input.setAsDefault === true };
   });
-  if (result.isDefault) deps.events.emit({ type: 'policy-changed', scope, policyName: input.policyName });
+  if (result.isDefault) await deps.events.emit({ type: 'policy-changed', scope, policyName: input.policyName });
   return result;
 }
 
@@ -144,7 +144,7 @@ export async function setDefaultPolicyVersion(deps: RegistryDeps, scope: Scope, 
     await getPolicyVersionRecord(tx, scope, input.policyName, input.policyVersionId);
     await tx.updatePolicy({ ...policy, defaultVersionId: input.policyVersionId, lastModifiedDate: deps.clock.now() });
   });
-  deps.events.emit({ type: 'policy-changed', scope, policyName: input.policyName });
+  await deps.events.emit({ type: 'policy-changed', scope, policyName: input.policyName });
 }
 
 export async function deletePolicyVersion(deps: RegistryDeps, scope: Scope, input: { policyName: string; policyVersionId: string }): Promise<void> {

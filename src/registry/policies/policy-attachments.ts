@@ -22,13 +22,13 @@ export async function attachPolicy(deps: RegistryDeps, scope: Scope, input: { po
     await tx.insertPolicyAttachment({ scope, policyName: input.policyName, target, createdAt: deps.clock.now() });
     return true;
   });
-  if (attached) deps.events.emit({ type: 'policy-attachment-changed', scope, target: input.target });
+  if (attached) await deps.events.emit({ type: 'policy-attachment-changed', scope, target: input.target });
 }
 
 /** DetachPolicy: idempotent (the model lists no ResourceNotFound for it). */
 export async function detachPolicy(deps: RegistryDeps, scope: Scope, input: { policyName: string; target: string }): Promise<void> {
   if (await deps.store.deletePolicyAttachment(scope, input.policyName, input.target)) {
-    deps.events.emit({ type: 'policy-attachment-changed', scope, target: input.target });
+    await deps.events.emit({ type: 'policy-attachment-changed', scope, target: input.target });
   }
 }
 
