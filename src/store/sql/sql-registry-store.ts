@@ -286,14 +286,7 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async countCertificatesByCa(scope: Scope, caCertificateId: string): Promise<number> {
-    const row = await this.#db
-      .selectFrom('certificates')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('account_id', '=', scope.accountId)
-      .where('region', '=', scope.region)
-      .where('ca_certificate_id', '=', caCertificateId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.#countInScope('certificates', scope, 'ca_certificate_id', caCertificateId);
   }
 
   // ── CA certificates ───────────────────────────────────────────────────────────────────────
@@ -524,25 +517,11 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async countThingPrincipals(scope: Scope, thingName: string): Promise<number> {
-    const row = await this.#db
-      .selectFrom('thing_principals')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('account_id', '=', scope.accountId)
-      .where('region', '=', scope.region)
-      .where('thing_name', '=', thingName)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.#countInScope('thing_principals', scope, 'thing_name', thingName);
   }
 
   async countPrincipalThings(scope: Scope, principal: string): Promise<number> {
-    const row = await this.#db
-      .selectFrom('thing_principals')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('account_id', '=', scope.accountId)
-      .where('region', '=', scope.region)
-      .where('principal', '=', principal)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.#countInScope('thing_principals', scope, 'principal', principal);
   }
 
   // ── policies ──────────────────────────────────────────────────────────────────────────────
@@ -687,23 +666,26 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async countAttachedPolicies(scope: Scope, target: string): Promise<number> {
-    const row = await this.#db
-      .selectFrom('policy_attachments')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('account_id', '=', scope.accountId)
-      .where('region', '=', scope.region)
-      .where('target', '=', target)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.#countInScope('policy_attachments', scope, 'target', target);
   }
 
   async countPolicyTargets(scope: Scope, policyName: string): Promise<number> {
+    return this.#countInScope('policy_attachments', scope, 'policy_name', policyName);
+  }
+
+  /** Rows of `table` in `scope` whose `column` equals `value`. */
+  async #countInScope(
+    table: 'thing_principals' | 'policy_attachments' | 'certificates',
+    scope: Scope,
+    column: 'thing_name' | 'principal' | 'target' | 'policy_name' | 'ca_certificate_id',
+    value: string,
+  ): Promise<number> {
     const row = await this.#db
-      .selectFrom('policy_attachments')
+      .selectFrom(table)
       .select((eb) => eb.fn.countAll().as('n'))
       .where('account_id', '=', scope.accountId)
       .where('region', '=', scope.region)
-      .where('policy_name', '=', policyName)
+      .where(column, '=', value)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
