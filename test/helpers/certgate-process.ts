@@ -25,6 +25,10 @@ export interface RunningCertgate {
   accessKeyId: string;
   secretAccessKey: string;
   dataEndpoint: string;
+  /** The MQTT over mutual TLS port (ready line `mqttPort`; undefined while the server does not serve MQTT). */
+  mqttPort: number | undefined;
+  /** The ALPN (x-amzn-mqtt-ca) port, when started with --alpn-port. */
+  alpnPort: number | undefined;
   /** stdout and stderr so far, interleaved as they arrived. */
   output(): string;
   /** SIGTERM, then wait for exit; rejects unless the process exits with code 0. Removes the data dir if this helper created it. */
@@ -81,7 +85,7 @@ export async function startCertgate(opts: { dataDir?: string; args?: string[]; e
     if (ownsDir) await rm(dataDir, { recursive: true, force: true });
   };
 
-  let ready: { apiUrl: string; region: string; dataDir: string; accountId: string; dataEndpoint: string };
+  let ready: { apiUrl: string; region: string; dataDir: string; accountId: string; dataEndpoint: string; mqttPort?: number; alpnPort?: number };
   try {
     ready = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -118,6 +122,8 @@ export async function startCertgate(opts: { dataDir?: string; args?: string[]; e
   let stopping: Promise<void> | undefined;
   return {
     ...ready,
+    mqttPort: typeof ready.mqttPort === 'number' ? ready.mqttPort : undefined,
+    alpnPort: typeof ready.alpnPort === 'number' ? ready.alpnPort : undefined,
     dataDir,
     ...credentials,
     output: () => output,

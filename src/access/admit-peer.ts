@@ -1,0 +1,151 @@
+import { iotArn } from '../kernel/index.js';
+import type { Clock, Scope } from '../kernel/index.js';
+import type { Account, Certificate } from '../registry/index.js';
+import type { AdmissionRefusal, AdmissionResult, ConnectionPeer } from './device-access.js';
+import type { PeerCertificate, PeerCertificateCache } from './peer-certificate.js';
+import type { RegistryLookups } from './registry-lookups.js';
+import { routeServerName } from './server-name.js';
+import type { UnknownCertificateHandler } from './unknown-certificate.js';
+
+export interface AdmissionDeps {
+  readonly lookups: RegistryLookups;
+  readonly certificates: PeerCertificateCache;
+  readonly clock: Clock;
+  readonly domain: string;
+  readonly defaultRegion: string;
+  readonly requireSni: boolean;
+  readonly onUnknownCertificate: UnknownCertificateHandler;
+}
+
+export const SNI_ONLY_WITHOUT_SNI = 'multi-account (SNI_ONLY) certificate needs the account endpoint as SNI';
+
+const where = (scope: Scope): string => `account ${scope.accountId} (${scope.region})`;
+
+function refuse(
+  refusal: AdmissionRefusal,
+  reason: string,
+  about: { certificateId?: string | undefined; scope?: Scope | undefined; region?: string | undefined } = {},
+): AdmissionResult {
+  const region = about.scope?.region ?? about.region;
+  return {
+    admitted: false,
+    refusal,
+    reason,
+    ...(about.certificateId !== undefined ? { certificateId: about.certificateId } : {}),
+    ...(about.scope !== undefined ? { accountId: about.scope.accountId } : {}),
+    ...(region !== undefined ? { region } : {}),
+  };
+}
+
+/**
+ * Admission (data-plane.md "Authenticating the device"), before any MQTT state exists:
+ * certificate present and parseable → placed in an account by SNI or by its DEFAULT-mode registration →
+ * ACTIVE → within validity → (strict CA mode) its CA ACTIVE. Every refusal names the certificate id,
+ * the account and region when known, and the rule.
+ */
+export async function admitPeer(deps: AdmissionDeps, peer: ConnectionPeer): Promise<AdmissionResult> {
+  if (peer.certificateDer === undefined || peer.certificateDer.byteLength === 0) {
+    return refuse('NO_CERTIFICATE', `the client presented no certificate (mutual TLS requires one) from ${peer.remoteAddress}`);
+  }
+  const route = routeServerName(peer.serverName, deps.domain);
+  if (route.kind === 'foreign') {
+    return refuse('UNKNOWN_ENDPOINT', `SNI ${JSON.stringify(route.host)} is not a certgate data endpoint (expected <prefix>-ats.iot.<region>.${deps.domain})`);
+  }
+  if (route.kind === 'none' && deps.requireSni) {
+    const sent = route.host === undefined ? 'no SNI was sent' : `SNI ${JSON.stringify(route.host)} is not an account endpoint`;
+    return refuse('SNI_REQUIRED', `${sent}; this server requires the account's data endpoint as SNI (--require-sni)`, {
+      region: deps.defaultRegion,
+    });
+  }
+
+  const read = deps.certificates.read(peer.certificateDer);
+  if (!read.ok) {
+    return refuse('MALFORMED_CERTIFICATE', `the presented certificate (SHA-256 ${read.certificateId}) cannot be parsed: ${read.why}`, {
+      certificateId: read.certificateId,
+    });
+  }
+  const presented = read.certificate;
+  const certificateId = presented.certificateId;
+
+  let cert: Certificate;
+  let account: Account | undefined;
+  if (route.kind === 'endpoint') {
+    account = await deps.lookups.accountByEndpointPrefix(route.endpointPrefix);
+    if (!account) {
+      return refuse('UNKNOWN_ENDPOINT', `SNI ${JSON.stringify(route.host)}: no account has the endpoint prefix ${route.endpointPrefix}`, {
+        certificateId,
+        region: route.region,
+      });
+    }
+    const scope: Scope = { accountId: account.accountId, region: route.region };
+    const found = await deps.lookups.certificateInScope(scope, certificateId);
+    if (!found) return unknown(deps, peer, presented, scope, route.region, `certificate ${certificateId} is not registered in ${where(scope)} (selected by SNI ${route.host})`);
+    cert = found;
+  } else {
+    const region = deps.defaultRegion;
+    const registrations = await deps.lookups.certificatesInRegion(region, certificateId);
+    const only = registrations[0];
+    if (only === undefined) {
+      return unknown(deps, peer, presented, undefined, region, `certificate ${certificateId} is not registered in any account in ${region} (no SNI: looked up by fingerprint in the default region)`);
+    }
+    if (registrations.some((r) => r.certificateMode === 'SNI_ONLY')) {
+      return refuse('SNI_REQUIRED', `${SNI_ONLY_WITHOUT_SNI}: certificate ${certificateId} is registered in SNI_ONLY mode in ${registrations.map((r) => where(r.scope)).join(', ')}`, {
+        certificateId,
+        region,
+        ...(registrations.length === 1 ? { scope: only.scope } : {}),
+      });
+    }
+    if (registrations.length > 1) {
+      return refuse('SNI_REQUIRED', `certificate ${certificateId} is registered in ${registrations.length} accounts in ${region}; the account endpoint is needed as SNI to choose`, {
+        certificateId,
+        region,
+      });
+    }
+    cert = only;
+  }
+
+  const scope = cert.scope;
+  const about = { certificateId, scope };
+  if (cert.status !== 'ACTIVE') {
+    return refuse('CERTIFICATE_NOT_ACTIVE', `certificate ${certificateId} is ${cert.status} in ${where(scope)}; only ACTIVE certificates may connect`, about);
+  }
+  const now = deps.clock.now();
+  const { notBefore, notAfter } = presented.parsed;
+  if (now.getTime() > notAfter.getTime()) {
+    return refuse('CERTIFICATE_EXPIRED', `certificate ${certificateId} in ${where(scope)} expired at ${notAfter.toISOString()} (now ${now.toISOString()})`, about);
+  }
+  if (now.getTime() < notBefore.getTime()) {
+    return refuse('CERTIFICATE_NOT_YET_VALID', `certificate ${certificateId} in ${where(scope)} is not valid before ${notBefore.toISOString()} (now ${now.toISOString()})`, about);
+  }
+  if (cert.caCertificateId !== null) {
+    account ??= await deps.lookups.accountById(scope.accountId);
+    if (account?.strictCaMode) {
+      const ca = await deps.lookups.caCertificate(scope, cert.caCertificateId);
+      if (!ca || ca.status !== 'ACTIVE') {
+        const state = ca ? `is ${ca.status}` : 'is no longer registered';
+        return refuse('CA_NOT_ACTIVE', `certificate ${certificateId} in ${where(scope)} was registered under CA ${cert.caCertificateId}, which ${state}; the account is in strict CA mode`, about);
+      }
+    }
+  }
+  return {
+    admitted: true,
+    principal: {
+      scope,
+      certificateId,
+      certificateArn: iotArn(scope, 'cert', certificateId),
+      certificateValues: presented.certificateValues,
+    },
+  };
+}
+
+async function unknown(
+  deps: AdmissionDeps,
+  peer: ConnectionPeer,
+  certificate: PeerCertificate,
+  scope: Scope | undefined,
+  region: string,
+  reason: string,
+): Promise<AdmissionResult> {
+  const decided = await deps.onUnknownCertificate({ certificate, chainDer: peer.chainDer, scope, region, peer });
+  return decided ?? refuse('UNKNOWN_CERTIFICATE', reason, { certificateId: certificate.certificateId, scope, region });
+}

@@ -1,0 +1,79 @@
+import type { Clock } from '../kernel/index.js';
+import type { RegistryStore } from '../registry/index.js';
+import type { ConnectInfo, ConnectionPeer, DevicePrincipal } from './device-access.js';
+import { routeServerName } from './server-name.js';
+
+export type ContextValue = string | readonly string[] | boolean | number;
+
+/** Things a certificate may be attached to: AWS allows one exclusive or many non-exclusive links. */
+const PRINCIPAL_THINGS_READ = 1000;
+
+/**
+ * The policy-variable values of one connection (policies.md "Policy variables"), built once at
+ * CONNECT: certificate values, iot:ClientId, iot:DomainName, aws:SourceIp, iot:ConnectAttributes and,
+ * when the client id is the name of a thing attached to the certificate, iot:Connection.Thing.*.
+ * Only aws:CurrentTime and aws:EpochTime change afterwards (see `ConnectionClock`).
+ */
+export async function connectionValues(
+  store: RegistryStore,
+  domain: string,
+  principal: DevicePrincipal,
+  connect: ConnectInfo,
+  peer: ConnectionPeer,
+): Promise<Record<string, ContextValue>> {
+  const values: Record<string, ContextValue> = { ...principal.certificateValues };
+  values['iot:ClientId'] = connect.clientId;
+  const route = routeServerName(peer.serverName, domain);
+  if (route.host !== undefined) values['iot:DomainName'] = route.host;
+  values['aws:SourceIp'] = sourceIp(peer.remoteAddress);
+  const attributes: string[] = [];
+  if (!connect.cleanStart) attributes.push('PersistentConnect');
+  if (connect.hasWill) attributes.push('LastWill');
+  if (attributes.length > 0) values['iot:ConnectAttributes'] = attributes;
+
+  // iot:Connection.Thing.* exist only when the client id names a thing attached to this certificate.
+  if (connect.clientId !== '') {
+    const links = await store.listPrincipalThings(principal.scope, principal.certificateArn, PRINCIPAL_THINGS_READ);
+    if (links.some((l) => l.thingName === connect.clientId)) {
+      const thing = await store.getThing(principal.scope, connect.clientId);
+      if (thing) {
+        values['iot:Connection.Thing.ThingName'] = thing.thingName;
+        if (thing.thingTypeName !== null) values['iot:Connection.Thing.ThingTypeName'] = thing.thingTypeName;
+        for (const [name, value] of Object.entries(thing.attributes)) values[`iot:Connection.Thing.Attributes[${name}]`] = value;
+        values['iot:Connection.Thing.IsAttached'] = true;
+      }
+    }
+  }
+  values['aws:CurrentTime'] = '';
+  values['aws:EpochTime'] = 0;
+  return values;
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, how a dual-stack socket reports IPv4) as plain IPv4. */
+export function sourceIp(remoteAddress: string): string {
+  return remoteAddress.startsWith('::ffff:') && remoteAddress.includes('.') ? remoteAddress.slice('::ffff:'.length) : remoteAddress;
+}
+
+/**
+ * Keeps aws:CurrentTime / aws:EpochTime of a connection's values current: one Clock read per
+ * evaluation, and new strings only when the millisecond changed.
+ */
+export class ConnectionClock {
+  readonly #clock: Clock;
+  readonly #values: Record<string, ContextValue>;
+  #lastMs = Number.NaN;
+
+  constructor(clock: Clock, values: Record<string, ContextValue>) {
+    this.#clock = clock;
+    this.#values = values;
+  }
+
+  tick(): void {
+    const now = this.#clock.now();
+    const ms = now.getTime();
+    if (ms === this.#lastMs) return;
+    this.#lastMs = ms;
+    this.#values['aws:CurrentTime'] = now.toISOString();
+    this.#values['aws:EpochTime'] = Math.floor(ms / 1000);
+  }
+}

@@ -1,0 +1,93 @@
+import { silentLogger } from '../kernel/index.js';
+import type { Clock, Logger } from '../kernel/index.js';
+import type { RegistryEvent, RegistryStore } from '../registry/index.js';
+import { admitPeer } from './admit-peer.js';
+import type { AdmissionDeps } from './admit-peer.js';
+import { connectionAuthorization } from './connection-authorization.js';
+import { ConnectionClock, connectionValues } from './connection-context.js';
+import type { DeviceAccess } from './device-access.js';
+import { PeerCertificateCache } from './peer-certificate.js';
+import { PolicySets } from './policy-sets.js';
+import { RegistryLookups } from './registry-lookups.js';
+import { refuseUnknownCertificate } from './unknown-certificate.js';
+import type { UnknownCertificateHandler } from './unknown-certificate.js';
+
+export interface DeviceAccessDeps {
+  readonly store: RegistryStore;
+  readonly clock: Clock;
+  /** certgate's DNS domain: endpoints are `<prefix>-ats.iot.<region>.<domain>`. */
+  readonly domain: string;
+  /** Region a connection without a usable SNI is placed in. */
+  readonly defaultRegion: string;
+  /** --require-sni: refuse every connection whose SNI is not an account endpoint. */
+  readonly requireSni: boolean;
+  readonly logger?: Logger;
+  /** JITR/JITP seam; default: unknown certificates are refused. */
+  readonly onUnknownCertificate?: UnknownCertificateHandler;
+  /** Longest trust in a cached registry read that no event invalidates (default 30 s). */
+  readonly cacheTtlMs?: number;
+  /** Bound of each cache (certificates, accounts, CAs, compiled policy versions); default 100,000. */
+  readonly cacheCapacity?: number;
+}
+
+export interface CertgateDeviceAccess extends DeviceAccess {
+  /** Registry events → cache invalidation and policy reloads; resolves once they are done. */
+  onRegistryEvent(event: RegistryEvent): Promise<void>;
+  /** Drop every cached registry read (e.g. after an account setting changed). Policy sets stay live. */
+  clearCaches(): void;
+}
+
+export const DEFAULT_CACHE_TTL_MS = 30_000;
+export const DEFAULT_CACHE_CAPACITY = 100_000;
+
+/**
+ * The data plane's access core: admission of TLS peers and per-connection authorization,
+ * with caches kept coherent by registry events. Storage only through the RegistryStore port.
+ */
+export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess {
+  const logger = deps.logger ?? silentLogger;
+  const capacity = deps.cacheCapacity ?? DEFAULT_CACHE_CAPACITY;
+  const lookups = new RegistryLookups(deps.store, deps.clock, { ttlMs: deps.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, capacity });
+  const policySets = new PolicySets(deps.store, logger, capacity);
+  const admission: AdmissionDeps = {
+    lookups,
+    certificates: new PeerCertificateCache(capacity),
+    clock: deps.clock,
+    domain: deps.domain,
+    defaultRegion: deps.defaultRegion,
+    requireSni: deps.requireSni,
+    onUnknownCertificate: deps.onUnknownCertificate ?? refuseUnknownCertificate,
+  };
+
+  return {
+    admit: (peer) => admitPeer(admission, peer),
+
+    async authorize(principal, connect, peer) {
+      const [set, values] = await Promise.all([
+        policySets.get(principal.scope, principal.certificateArn),
+        connectionValues(deps.store, deps.domain, principal, connect, peer),
+      ]);
+      return connectionAuthorization(principal, connect.clientId, set, values, new ConnectionClock(deps.clock, values));
+    },
+
+    async onRegistryEvent(event) {
+      switch (event.type) {
+        case 'certificate-status-changed':
+        case 'certificate-deleted':
+          lookups.invalidateCertificate(event.certificateId);
+          return;
+        case 'ca-certificate-status-changed':
+          lookups.invalidateCaCertificate(event.scope, event.certificateId);
+          return;
+        case 'policy-changed':
+          await policySets.onPolicyChanged(event.scope, event.policyName);
+          return;
+        case 'policy-attachment-changed':
+          await policySets.onAttachmentChanged(event.scope, event.target);
+          return;
+      }
+    },
+
+    clearCaches: () => lookups.clear(),
+  };
+}

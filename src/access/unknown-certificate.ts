@@ -1,0 +1,24 @@
+import type { Scope } from '../kernel/index.js';
+import type { AdmissionResult, ConnectionPeer } from './device-access.js';
+import type { PeerCertificate } from './peer-certificate.js';
+
+/**
+ * The seam for just-in-time registration (JITR/JITP, provisioning.md): called when a well-formed
+ * certificate is registered nowhere the connection could be placed. It receives the certificate,
+ * the chain the device sent (the CA must be in it) and where the connection was headed.
+ * Return an AdmissionResult to decide (e.g. register it PENDING_ACTIVATION and refuse, as AWS's JITR
+ * does on the first connection), or undefined to fall back to UNKNOWN_CERTIFICATE.
+ */
+export interface UnknownCertificateInput {
+  readonly certificate: PeerCertificate;
+  readonly chainDer: readonly Uint8Array[];
+  /** Set when SNI named an account endpoint; undefined when the connection had no usable SNI. */
+  readonly scope: Scope | undefined;
+  readonly region: string;
+  readonly peer: ConnectionPeer;
+}
+
+export type UnknownCertificateHandler = (input: UnknownCertificateInput) => Promise<AdmissionResult | undefined>;
+
+/** Today's behaviour: nothing is provisioned on the fly. */
+export const refuseUnknownCertificate: UnknownCertificateHandler = () => Promise.resolve(undefined);

@@ -1,0 +1,20 @@
+import type { AccessLog, AccessRecord, DeviceAccess } from '../access/index.js';
+import type { Clock, Logger, Scope } from '../kernel/index.js';
+import type { Connection } from './connection.js';
+import type { LifecycleEvent } from './lifecycle-events.js';
+import type { Namespace } from './namespace.js';
+import type { MessageBus } from './ports.js';
+
+/** What every connection of one broker shares: the ports, the namespaces, the live connections. */
+export interface BrokerContext {
+  readonly access: DeviceAccess;
+  readonly accessLog: AccessLog;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly bus: MessageBus;
+  readonly connections: Set<Connection>;
+  namespace(scope: Scope): Namespace;
+  /** Publishes a service message (lifecycle event) into a namespace. */
+  publishEvent(ns: Namespace, event: LifecycleEvent): void;
+  record(entry: Omit<AccessRecord, 'at'>): void;
+}

@@ -1,0 +1,220 @@
+import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
+import type { ConnectionAuthorization } from '../../access/index.js';
+import type { Connection } from '../connection.js';
+import { connectedEvent, lifecycleEventsAllowed } from '../lifecycle-events.js';
+import { BROKER_LIMITS, clampKeepAlive } from '../limits.js';
+import type { BusMessage, MessageProperties } from '../ports.js';
+import { REASON_CODES, V4_CONNACK } from '../reason-codes.js';
+import { Session } from '../session/session.js';
+import { reservedPublishProblem } from '../topics/reserved-topics.js';
+import { topicNameProblem } from '../topics/validate-topic.js';
+import { drainPending } from './dispatch.js';
+
+/**
+ * CONNECT (data-plane.md "MQTT behaviour and limits"): protocol 4 or 5, AWS client-id rules, iot:Connect,
+ * the will checked against iot:Publish, takeover of the same client id, keep-alive clamp, persistent
+ * sessions with an honest session-present flag, MQTT 5 CONNACK properties.
+ */
+export function handleConnect(conn: Connection, packet: IConnectPacket): void {
+  const version = packet.protocolVersion ?? 4;
+  if (version === 5) {
+    conn.protocolVersion = 5;
+    // Later packets of this connection are parsed as MQTT 5; set synchronously, before the next packet is read.
+    (conn.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = 5;
+  } else if (version !== 4) {
+    // MQTT 3.1 (MQIsdp): AWS speaks 3.1.1 and 5 only [MQTT-3.1.2-2].
+    connackRefusal(conn, V4_CONNACK.UNACCEPTABLE_PROTOCOL_VERSION, REASON_CODES.UNSUPPORTED_PROTOCOL_VERSION, `protocol level ${version} is not supported`);
+    return;
+  }
+  if (version === 5 && packet.properties?.authenticationMethod !== undefined) {
+    connackRefusal(conn, V4_CONNACK.NOT_AUTHORIZED, REASON_CODES.BAD_AUTHENTICATION_METHOD, 'enhanced authentication is not supported');
+    return;
+  }
+  const clientId = packet.clientId;
+  const idProblem =
+    clientId.length === 0
+      ? 'empty client id (AWS IoT requires one)'
+      : Buffer.byteLength(clientId, 'utf8') > BROKER_LIMITS.maxClientIdBytes
+        ? `client id longer than ${BROKER_LIMITS.maxClientIdBytes} bytes`
+        : clientId.startsWith('$')
+          ? 'client ids starting with $ are reserved'
+          : undefined;
+  if (idProblem !== undefined) {
+    connackRefusal(conn, V4_CONNACK.IDENTIFIER_REJECTED, REASON_CODES.CLIENT_IDENTIFIER_NOT_VALID, idProblem);
+    return;
+  }
+  const will = packet.will;
+  if (will !== undefined) {
+    const why = topicNameProblem(will.topic);
+    if (why !== undefined) {
+      connackRefusal(conn, undefined, REASON_CODES.TOPIC_NAME_INVALID, `will topic: ${why}`);
+      return;
+    }
+    if ((will.qos ?? 0) > 1) {
+      connackRefusal(conn, undefined, REASON_CODES.QOS_NOT_SUPPORTED, 'will QoS 2 is not supported');
+      return;
+    }
+  }
+  conn.clientId = clientId;
+  conn.state = 'connecting';
+  const cleanStart = packet.clean !== false;
+  conn.ctx.access
+    .authorize(conn.principal, { clientId, cleanStart, hasWill: will !== undefined, protocolVersion: version }, conn.peer)
+    .then(
+      (auth) => {
+        if (conn.state !== 'connecting') return;
+        accept(conn, packet, auth, cleanStart);
+      },
+      (err: unknown) => {
+        conn.ctx.logger.error({ err, clientId }, 'broker: authorization failed');
+        if (conn.state !== 'connecting') return;
+        connackRefusal(conn, V4_CONNACK.SERVER_UNAVAILABLE, REASON_CODES.UNSPECIFIED_ERROR, 'authorization failed', 'SERVER_ERROR');
+      },
+    );
+}
+
+function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthorization, cleanStart: boolean): void {
+  const clientId = conn.clientId;
+  const decision = auth.connect();
+  if (decision.effect !== 'Allow') {
+    conn.record('connect', 'denied', `client/${clientId}`, decision.reasons);
+    // Denied: 3.1.1 closes without CONNACK, MQTT 5 answers 0x87 (data-plane.md "Authenticating the device").
+    connackRefusal(conn, undefined, REASON_CODES.NOT_AUTHORIZED, 'iot:Connect denied', 'AUTH_ERROR', decision.reasons);
+    return;
+  }
+  conn.record('connect', 'allowed', `client/${clientId}`, decision.reasons);
+  conn.auth = auth;
+  const now = conn.now();
+  const v5 = conn.protocolVersion === 5;
+  const props = packet.properties;
+
+  // The will, authorized now with iot:Publish (+ iot:RetainPublish) on its topic.
+  conn.will = undefined;
+  const will = packet.will;
+  if (will !== undefined) {
+    const reserved = reservedPublishProblem(will.topic);
+    const d = reserved === undefined ? auth.publish(will.topic, will.retain === true) : undefined;
+    if (d === undefined || d.effect !== 'Allow') {
+      const reasons = d === undefined ? [reserved!] : d.reasons;
+      conn.record('publish', 'denied', will.topic, ['last will refused: it will not be published', ...reasons]);
+      conn.ctx.logger.warn({ clientId, willTopic: will.topic, reasons }, 'broker: last will not authorized');
+    } else {
+      const wp = will.properties;
+      const properties: MessageProperties = {
+        ...(wp?.payloadFormatIndicator !== undefined ? { payloadFormatIndicator: wp.payloadFormatIndicator } : {}),
+        ...(wp?.contentType !== undefined ? { contentType: wp.contentType } : {}),
+        ...(wp?.responseTopic !== undefined ? { responseTopic: wp.responseTopic } : {}),
+        ...(wp?.correlationData !== undefined ? { correlationData: wp.correlationData } : {}),
+        ...(wp?.userProperties !== undefined ? { userProperties: wp.userProperties } : {}),
+      };
+      const message: BusMessage = {
+        namespace: conn.ns.key,
+        topic: will.topic,
+        payload: Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload),
+        qos: will.qos === 1 ? 1 : 0,
+        retain: will.retain === true,
+        properties,
+        expiresAt: wp?.messageExpiryInterval !== undefined ? now + wp.messageExpiryInterval * 1000 : undefined,
+        originClientId: clientId,
+      };
+      conn.will = message;
+      conn.willDelaySeconds = wp?.willDelayInterval ?? 0;
+    }
+  }
+
+  // Takeover: the older connection with this client id is closed first [MQTT-3.1.4-3].
+  const previous = conn.ns.online.get(clientId);
+  if (previous !== undefined && previous !== conn) void previous.takeOver();
+  const pendingWill = conn.ns.pendingWills.get(clientId);
+  if (pendingWill !== undefined) {
+    clearTimeout(pendingWill);
+    conn.ns.pendingWills.delete(clientId);
+  }
+
+  // Session: clean start discards; otherwise resume [MQTT-3.1.2-4..6].
+  const requestedExpiry = v5 ? (props?.sessionExpiryInterval ?? 0) : cleanStart ? 0 : BROKER_LIMITS.defaultSessionExpirySeconds;
+  const expiry = Math.min(requestedExpiry, BROKER_LIMITS.maxSessionExpirySeconds);
+  conn.connectSessionExpiry = expiry;
+  let session = conn.ns.sessions.get(clientId);
+  let sessionPresent = false;
+  if (session !== undefined && (cleanStart || session.sink !== undefined)) {
+    conn.ns.discardSession(session);
+    session = undefined;
+  }
+  if (session !== undefined) {
+    sessionPresent = true;
+    if (session.expiryTimer !== undefined) clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    session.expirySeconds = expiry;
+  } else {
+    session = new Session(clientId, expiry);
+    conn.ns.sessions.set(clientId, session);
+  }
+  conn.session = session;
+  session.authorization = auth;
+  if (v5 && props?.receiveMaximum !== undefined) conn.receiveMaximum = Math.min(props.receiveMaximum, BROKER_LIMITS.maxInflightQos1);
+  if (v5 && props?.maximumPacketSize !== undefined) conn.clientMaximumPacketSize = props.maximumPacketSize;
+  session.sink = conn;
+  conn.ns.online.set(clientId, conn);
+
+  const requestedKeepAlive = packet.keepalive ?? 0;
+  const keepAlive = clampKeepAlive(requestedKeepAlive);
+  conn.startKeepAlive(keepAlive);
+
+  const connack: IConnackPacket = { cmd: 'connack', sessionPresent };
+  if (v5) {
+    connack.reasonCode = REASON_CODES.SUCCESS;
+    connack.properties = {
+      maximumQoS: 1,
+      retainAvailable: true,
+      maximumPacketSize: BROKER_LIMITS.maxPacketBytes,
+      topicAliasMaximum: BROKER_LIMITS.topicAliasMaximum,
+      wildcardSubscriptionAvailable: true,
+      subscriptionIdentifiersAvailable: false,
+      sharedSubscriptionAvailable: true,
+      receiveMaximum: BROKER_LIMITS.maxInflightQos1,
+      ...(keepAlive !== requestedKeepAlive ? { serverKeepAlive: keepAlive } : {}),
+      ...(expiry !== requestedExpiry ? { sessionExpiryInterval: expiry } : {}),
+    };
+  } else {
+    connack.returnCode = V4_CONNACK.ACCEPTED;
+  }
+  conn.write(connack);
+  conn.connackSent = true;
+  conn.state = 'connected';
+  conn.versionNumber = conn.ns.nextVersion(clientId);
+  if (lifecycleEventsAllowed(clientId)) {
+    conn.ctx.publishEvent(
+      conn.ns,
+      connectedEvent(
+        {
+          clientId,
+          timestamp: now,
+          sessionIdentifier: conn.sessionIdentifier,
+          principalIdentifier: conn.principal.certificateId,
+          versionNumber: conn.versionNumber,
+        },
+        conn.peer.remoteAddress,
+      ),
+    );
+  }
+  if (sessionPresent) session.resume(now);
+  drainPending(conn);
+}
+
+/**
+ * Refuses a CONNECT: MQTT 5 gets a CONNACK with `v5Code`; MQTT 3.1.1 gets `v4Code`, or no CONNACK at all
+ * when `v4Code` is undefined (a denied iot:Connect closes silently, like AWS).
+ */
+function connackRefusal(
+  conn: Connection,
+  v4Code: number | undefined,
+  v5Code: number,
+  why: string,
+  reason: 'CLIENT_ERROR' | 'AUTH_ERROR' | 'SERVER_ERROR' = 'CLIENT_ERROR',
+  denied?: readonly string[],
+): void {
+  if (conn.protocolVersion === 5) conn.write({ cmd: 'connack', sessionPresent: false, reasonCode: v5Code });
+  else if (v4Code !== undefined) conn.write({ cmd: 'connack', sessionPresent: false, returnCode: v4Code });
+  conn.terminate({ reason, publishWill: false, why, ...(denied !== undefined ? { denied } : {}) });
+}

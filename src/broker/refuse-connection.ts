@@ -1,0 +1,66 @@
+import type { Duplex } from 'node:stream';
+import mqtt from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
+import type { AccessLog, AdmissionResult, ConnectionPeer } from '../access/index.js';
+import type { Clock, Logger } from '../kernel/index.js';
+import { BROKER_LIMITS } from './limits.js';
+import { REASON_CODES } from './reason-codes.js';
+
+type Refusal = Extract<AdmissionResult, { admitted: false }>;
+
+/**
+ * A peer admission refused (data-plane.md "Authenticating the device" step 4): the reason is
+ * recorded and logged; on the wire, MQTT 3.1.1 is closed without CONNACK and MQTT 5 gets CONNACK 0x87,
+ * once its CONNECT arrives (or the stream is closed after a short wait). No session state is created.
+ */
+export function refuseConnection(stream: Duplex, peer: ConnectionPeer, refusal: Refusal, deps: { accessLog: AccessLog; logger: Logger; clock: Clock }): void {
+  deps.accessLog.record({
+    at: deps.clock.now(),
+    kind: 'admission',
+    outcome: 'denied',
+    ...(refusal.accountId !== undefined ? { accountId: refusal.accountId } : {}),
+    ...(refusal.region !== undefined ? { region: refusal.region } : {}),
+    ...(refusal.certificateId !== undefined ? { certificateId: refusal.certificateId } : {}),
+    remoteAddress: peer.remoteAddress,
+    reasons: [`${refusal.refusal}: ${refusal.reason}`],
+  });
+  deps.logger.warn(
+    { refusal: refusal.refusal, reason: refusal.reason, certificateId: refusal.certificateId, remoteAddress: peer.remoteAddress, serverName: peer.serverName },
+    'broker: connection refused at admission',
+  );
+  if (stream.destroyed) return;
+  const parser = mqtt.parser({ protocolVersion: 4 });
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    stream.removeAllListeners('data');
+    stream.destroy();
+  };
+  const timer = setTimeout(finish, BROKER_LIMITS.refusalConnectWaitMs);
+  timer.unref();
+  parser.on('packet', (packet: Packet) => {
+    if (done) return;
+    if (packet.cmd === 'connect' && packet.protocolVersion === 5) {
+      done = true;
+      clearTimeout(timer);
+      stream.removeAllListeners('data');
+      stream.end(mqtt.generate({ cmd: 'connack', sessionPresent: false, reasonCode: REASON_CODES.NOT_AUTHORIZED }, { protocolVersion: 5 }));
+      const t = setTimeout(() => stream.destroy(), 2000);
+      t.unref();
+      stream.once('close', () => clearTimeout(t));
+      return;
+    }
+    finish();
+  });
+  parser.on('error', finish);
+  stream.on('data', (chunk: Buffer) => {
+    try {
+      parser.parse(chunk);
+    } catch {
+      finish();
+    }
+  });
+  stream.on('end', finish);
+}

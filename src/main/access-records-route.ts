@@ -1,0 +1,110 @@
+import type { FastifyInstance } from 'fastify';
+import type { AccessLog, AccessRecord } from '../access/index.js';
+import { parseRawUrl, renderAwsError, verifySigV4 } from '../api/index.js';
+import type { AwsErrorResponse } from '../api/index.js';
+import { invalidRequest } from '../kernel/index.js';
+import type { Clock, Logger } from '../kernel/index.js';
+
+/** certgate-specific (not an AWS operation): the data plane's recent access decisions, for `certgate why`. */
+export const ACCESS_RECORDS_PATH = '/certgate/access-records';
+export const ACCESS_RECORDS_DEFAULT_LIMIT = 20;
+export const ACCESS_RECORDS_MAX_LIMIT = 1_000;
+/** How many records are scanned before the caller's account filter is applied. */
+const SCAN_LIMIT = 10_000;
+
+/** One record as the route returns it (JSON: dates as ISO strings). */
+export interface AccessRecordView {
+  readonly at: string;
+  readonly kind: AccessRecord['kind'];
+  readonly outcome: AccessRecord['outcome'];
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly certificateId?: string;
+  readonly clientId?: string;
+  readonly resource?: string;
+  readonly remoteAddress?: string;
+  readonly reasons: readonly string[];
+}
+
+export interface AccessRecordsRouteDeps {
+  readonly accessLog: AccessLog;
+  readonly authenticate: (accessKeyId: string) => Promise<{ accountId: string; secretAccessKey: string } | undefined>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+function single(query: Readonly<Record<string, readonly string[]>>, name: string): string | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  if (v.length !== 1) throw invalidRequest(`${name} must be given once.`);
+  return v[0];
+}
+
+function view(r: AccessRecord): AccessRecordView {
+  return {
+    at: r.at.toISOString(),
+    kind: r.kind,
+    outcome: r.outcome,
+    ...(r.accountId !== undefined ? { accountId: r.accountId } : {}),
+    ...(r.region !== undefined ? { region: r.region } : {}),
+    ...(r.certificateId !== undefined ? { certificateId: r.certificateId } : {}),
+    ...(r.clientId !== undefined ? { clientId: r.clientId } : {}),
+    ...(r.resource !== undefined ? { resource: r.resource } : {}),
+    ...(r.remoteAddress !== undefined ? { remoteAddress: r.remoteAddress } : {}),
+    reasons: r.reasons,
+  };
+}
+
+/**
+ * Which records a caller may see: its own account's in its SigV4 region. A record placed in no account
+ * (a certificate no account has registered) is shown only to a caller asking by that certificate id —
+ * who already knows the fingerprint, so nothing about another account leaks.
+ */
+function visible(r: AccessRecord, caller: { accountId: string; region: string }, byCertificateId: boolean): boolean {
+  if (r.accountId === undefined) return byCertificateId;
+  return r.accountId === caller.accountId && (r.region === undefined || r.region === caller.region);
+}
+
+/**
+ * `GET /certgate/access-records?clientId=…|certificateId=…&limit=…`, SigV4-signed (service `iot`) like every
+ * control-plane call and scoped to the caller's account and region. Newest first.
+ */
+export function registerAccessRecordsRoute(app: FastifyInstance, deps: AccessRecordsRouteDeps): void {
+  const send = (reply: import('fastify').FastifyReply, res: AwsErrorResponse | { statusCode: number; body: string }) => {
+    reply.code(res.statusCode);
+    if ('headers' in res) reply.headers(res.headers);
+    reply.header('content-type', 'application/json');
+    return reply.send(Buffer.from(res.body, 'utf8'));
+  };
+  app.route({
+    method: 'GET',
+    url: ACCESS_RECORDS_PATH,
+    handler: async (request, reply) => {
+      const requestId = String(request.id);
+      try {
+        const { rawPath, query } = parseRawUrl(request.raw.url ?? '/');
+        const verified = await verifySigV4(
+          { method: 'GET', rawPath, query, headers: request.raw.headersDistinct, body: Buffer.alloc(0) },
+          { lookup: deps.authenticate, clock: deps.clock },
+        );
+        const clientId = single(query, 'clientId');
+        const certificateId = single(query, 'certificateId')?.toLowerCase();
+        if (clientId === undefined && certificateId === undefined) throw invalidRequest('Give clientId or certificateId.');
+        const limitText = single(query, 'limit');
+        const limit = limitText === undefined ? ACCESS_RECORDS_DEFAULT_LIMIT : Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > ACCESS_RECORDS_MAX_LIMIT) {
+          throw invalidRequest(`limit must be an integer from 1 to ${ACCESS_RECORDS_MAX_LIMIT}.`);
+        }
+        const caller = { accountId: verified.identity.accountId, region: verified.region };
+        const records = deps.accessLog
+          .recent({ ...(clientId !== undefined ? { clientId } : {}), ...(certificateId !== undefined ? { certificateId } : {}), limit: SCAN_LIMIT })
+          .filter((r) => visible(r, caller, certificateId !== undefined))
+          .slice(0, limit)
+          .map(view);
+        return send(reply, { statusCode: 200, body: JSON.stringify({ records }) });
+      } catch (e) {
+        return send(reply, renderAwsError(e, { logger: deps.logger, requestId }));
+      }
+    },
+  });
+}
