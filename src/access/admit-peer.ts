@@ -1,10 +1,12 @@
 import { iotArn } from '../kernel/index.js';
-import type { Clock, Scope } from '../kernel/index.js';
+import type { Clock, Logger, Scope } from '../kernel/index.js';
 import type { Account, Certificate } from '../registry/index.js';
 import type { AdmissionRefusal, AdmissionResult, ConnectionPeer } from './device-access.js';
+import { certificateIdOf, parsePeerCertificate } from './peer-certificate.js';
 import type { PeerCertificate, PeerCertificateCache } from './peer-certificate.js';
 import type { RegistryLookups } from './registry-lookups.js';
 import { routeServerName } from './server-name.js';
+import { refuseUnknownCertificate } from './unknown-certificate.js';
 import type { UnknownCertificateHandler } from './unknown-certificate.js';
 
 export interface AdmissionDeps {
@@ -15,6 +17,7 @@ export interface AdmissionDeps {
   readonly defaultRegion: string;
   readonly requireSni: boolean;
   readonly onUnknownCertificate: UnknownCertificateHandler;
+  readonly logger: Logger;
 }
 
 export const SNI_ONLY_WITHOUT_SNI = 'multi-account (SNI_ONLY) certificate needs the account endpoint as SNI';
@@ -44,35 +47,54 @@ function refuse(
  * the account and region when known, and the rule.
  */
 export async function admitPeer(deps: AdmissionDeps, peer: ConnectionPeer): Promise<AdmissionResult> {
+  // A registry event handled while this admission was reading (e.g. UpdateCertificate REVOKED) may have
+  // made its answer stale; main/ disconnects only connections admitted before the event, so an admission
+  // that raced with one is re-run rather than let through. Bounded: under a storm of events the last
+  // attempt's answer stands.
+  let result: AdmissionResult | undefined;
+  for (let attempt = 0; attempt < MAX_ADMISSION_ATTEMPTS; attempt++) {
+    const epoch = deps.lookups.epoch;
+    result = await admitOnce(deps, peer);
+    if (deps.lookups.epoch === epoch) return result;
+  }
+  return result!;
+}
+
+/** Admission re-runs at most this many times when registry events keep invalidating its reads. */
+export const MAX_ADMISSION_ATTEMPTS = 4;
+
+async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<AdmissionResult> {
   if (peer.certificateDer === undefined || peer.certificateDer.byteLength === 0) {
     return refuse('NO_CERTIFICATE', `the client presented no certificate (mutual TLS requires one) from ${peer.remoteAddress}`);
   }
+  // The fingerprint is cheap and names the device in every refusal below, before anything is parsed.
+  const certificateId = certificateIdOf(peer.certificateDer);
   const route = routeServerName(peer.serverName, deps.domain);
   if (route.kind === 'foreign') {
-    return refuse('UNKNOWN_ENDPOINT', `SNI ${JSON.stringify(route.host)} is not a certgate data endpoint (expected <prefix>-ats.iot.<region>.${deps.domain})`);
+    return refuse('UNKNOWN_ENDPOINT', `certificate ${certificateId}: SNI ${JSON.stringify(route.host)} is not a certgate data endpoint (expected <prefix>-ats.iot.<region>.${deps.domain})`, {
+      certificateId,
+    });
   }
   if (route.kind === 'none' && deps.requireSni) {
     const sent = route.host === undefined ? 'no SNI was sent' : `SNI ${JSON.stringify(route.host)} is not an account endpoint`;
-    return refuse('SNI_REQUIRED', `${sent}; this server requires the account's data endpoint as SNI (--require-sni)`, {
+    return refuse('SNI_REQUIRED', `certificate ${certificateId}: ${sent}; this server requires the account's data endpoint as SNI (--require-sni)`, {
+      certificateId,
       region: deps.defaultRegion,
     });
   }
 
-  const read = deps.certificates.read(peer.certificateDer);
+  const read = deps.certificates.read(peer.certificateDer, certificateId);
   if (!read.ok) {
-    return refuse('MALFORMED_CERTIFICATE', `the presented certificate (SHA-256 ${read.certificateId}) cannot be parsed: ${read.why}`, {
-      certificateId: read.certificateId,
-    });
+    return refuse('MALFORMED_CERTIFICATE', `the presented certificate (SHA-256 ${certificateId}) cannot be parsed: ${read.why}`, { certificateId });
   }
   const presented = read.certificate;
-  const certificateId = presented.certificateId;
 
   let cert: Certificate;
   let account: Account | undefined;
   if (route.kind === 'endpoint') {
     account = await deps.lookups.accountByEndpointPrefix(route.endpointPrefix);
     if (!account) {
-      return refuse('UNKNOWN_ENDPOINT', `SNI ${JSON.stringify(route.host)}: no account has the endpoint prefix ${route.endpointPrefix}`, {
+      return refuse('UNKNOWN_ENDPOINT', `certificate ${certificateId}: SNI ${JSON.stringify(route.host)}: no account has the endpoint prefix ${route.endpointPrefix} (${route.region})`, {
         certificateId,
         region: route.region,
       });
@@ -110,7 +132,7 @@ export async function admitPeer(deps: AdmissionDeps, peer: ConnectionPeer): Prom
     return refuse('CERTIFICATE_NOT_ACTIVE', `certificate ${certificateId} is ${cert.status} in ${where(scope)}; only ACTIVE certificates may connect`, about);
   }
   const now = deps.clock.now();
-  const { notBefore, notAfter } = presented.parsed;
+  const { notBefore, notAfter } = presented;
   if (now.getTime() > notAfter.getTime()) {
     return refuse('CERTIFICATE_EXPIRED', `certificate ${certificateId} in ${where(scope)} expired at ${notAfter.toISOString()} (now ${now.toISOString()})`, about);
   }
@@ -144,8 +166,22 @@ async function unknown(
   certificate: PeerCertificate,
   scope: Scope | undefined,
   region: string,
-  reason: string,
+  initialReason: string,
 ): Promise<AdmissionResult> {
-  const decided = await deps.onUnknownCertificate({ certificate, chainDer: peer.chainDer, scope, region, peer });
+  let reason = initialReason;
+  let decided: AdmissionResult | undefined;
+  // Without a provisioning hook an unknown certificate is refused at once, with no further parsing.
+  if (deps.onUnknownCertificate === refuseUnknownCertificate) {
+    return refuse('UNKNOWN_CERTIFICATE', reason, { certificateId: certificate.certificateId, scope, region });
+  }
+  try {
+    // Parsed again in full only here (rare): the admission cache keeps just what admission needs.
+    const full = parsePeerCertificate(peer.certificateDer ?? new Uint8Array(0), certificate.certificateId);
+    if (full.ok) decided = await deps.onUnknownCertificate({ certificate: full.parsed, chainDer: peer.chainDer, scope, region, peer });
+  } catch (e) {
+    // A failing provisioning hook refuses this device; it must not take admission down with it.
+    deps.logger.error({ err: e, certificateId: certificate.certificateId }, 'access: unknown-certificate handler failed');
+    reason = `${reason}; just-in-time registration failed`;
+  }
   return decided ?? refuse('UNKNOWN_CERTIFICATE', reason, { certificateId: certificate.certificateId, scope, region });
 }

@@ -31,7 +31,10 @@ export async function connectionValues(
   if (connect.hasWill) attributes.push('LastWill');
   if (attributes.length > 0) values['iot:ConnectAttributes'] = attributes;
 
-  // iot:Connection.Thing.* exist only when the client id names a thing attached to this certificate.
+  // iot:Connection.Thing.ThingName/ThingTypeName/Attributes[…] exist only when the client id names a thing
+  // attached to this certificate; IsAttached is always set, true or false (AWS "Thing policy variables":
+  // "This variable has value true or false indicating that the connecting thing is attached …").
+  values['iot:Connection.Thing.IsAttached'] = false;
   if (connect.clientId !== '') {
     const links = await store.listPrincipalThings(principal.scope, principal.certificateArn, PRINCIPAL_THINGS_READ);
     if (links.some((l) => l.thingName === connect.clientId)) {

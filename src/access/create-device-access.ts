@@ -57,6 +57,7 @@ export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess
     defaultRegion: deps.defaultRegion,
     requireSni: deps.requireSni,
     onUnknownCertificate: deps.onUnknownCertificate ?? refuseUnknownCertificate,
+    logger,
   };
 
   return {

@@ -4,11 +4,15 @@ import type { ParsedCertificate } from '../pki/index.js';
 import { certificateContextValues } from '../policy/index.js';
 import { BoundedMap } from './bounded-map.js';
 
-/** What admission needs from a presented leaf certificate; immutable, so cacheable by fingerprint. */
+/**
+ * What admission needs from a presented leaf certificate; immutable, so cacheable by fingerprint.
+ * Deliberately small (no PEM/DER/parsed extensions): the cache may hold one per connected device.
+ */
 export interface PeerCertificate {
   /** Lowercase hex SHA-256 of the DER: AWS's certificateId. */
   readonly certificateId: string;
-  readonly parsed: ParsedCertificate;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
   /** iot:Certificate.* policy variables, computed once. */
   readonly certificateValues: Readonly<Record<string, string | readonly string[]>>;
 }
@@ -61,24 +65,34 @@ export class PeerCertificateCache {
     this.#cache = new BoundedMap(capacity);
   }
 
-  read(der: Uint8Array): PeerCertificateResult {
-    const certificateId = certificateIdOf(der);
+  read(der: Uint8Array, certificateId: string = certificateIdOf(der)): PeerCertificateResult {
     const cached = this.#cache.get(certificateId);
     if (cached) return { ok: true, certificate: cached };
-    if (!isSingleDerSequence(der)) {
-      return { ok: false, certificateId, why: 'the bytes are not one DER SEQUENCE (bad header, or data after the certificate)' };
-    }
-    let parsed: ParsedCertificate;
-    try {
-      parsed = parseCertificatePem(derToPem(der));
-    } catch (e) {
-      return { ok: false, certificateId, why: e instanceof Error ? e.message : String(e) };
-    }
-    if (parsed.certificateId !== certificateId) {
-      return { ok: false, certificateId, why: 'the certificate DER is not a single canonical X.509 structure' };
-    }
-    const certificate: PeerCertificate = { certificateId, parsed, certificateValues: deepFreeze(certificateContextValues(parsed)) };
+    const parsed = parsePeerCertificate(der, certificateId);
+    if (!parsed.ok) return parsed;
+    const { notBefore, notAfter } = parsed.parsed;
+    const certificate: PeerCertificate = { certificateId, notBefore, notAfter, certificateValues: deepFreeze(certificateContextValues(parsed.parsed)) };
     this.#cache.set(certificateId, certificate);
     return { ok: true, certificate };
   }
+}
+
+/** Full parse of a presented certificate (the JITR path needs issuer, AKI …); malformed input is a value. */
+export function parsePeerCertificate(
+  der: Uint8Array,
+  certificateId: string = certificateIdOf(der),
+): { readonly ok: true; readonly parsed: ParsedCertificate } | { readonly ok: false; readonly certificateId: string; readonly why: string } {
+  if (!isSingleDerSequence(der)) {
+    return { ok: false, certificateId, why: 'the bytes are not one DER SEQUENCE (bad header, or data after the certificate)' };
+  }
+  let parsed: ParsedCertificate;
+  try {
+    parsed = parseCertificatePem(derToPem(der));
+  } catch (e) {
+    return { ok: false, certificateId, why: e instanceof Error ? e.message : String(e) };
+  }
+  if (parsed.certificateId !== certificateId) {
+    return { ok: false, certificateId, why: 'the certificate DER is not a single canonical X.509 structure' };
+  }
+  return { ok: true, parsed };
 }

@@ -56,6 +56,8 @@ export class PolicySets {
     const live = this.#sets.get(key)?.deref();
     if (live) {
       await live.ready;
+      // The last reload failed (fail closed): a new CONNECT retries it, and live connections recover with it.
+      if (live.loadError !== undefined) await this.#reload(live, true);
       return live;
     }
     const set: PolicySet = {

@@ -51,6 +51,11 @@ export class RegistryLookups {
     this.#cas = new BoundedMap(options.capacity);
   }
 
+  /** Changes whenever anything is invalidated: an admission that saw it change re-checks (see admitPeer). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   #fresh<V>(entry: Timed<V> | undefined): V | undefined {
     return entry !== undefined && entry.expiresAt > this.#clock.now().getTime() ? entry.value : undefined;
   }

@@ -1,6 +1,6 @@
 import type { Scope } from '../kernel/index.js';
+import type { ParsedCertificate } from '../pki/index.js';
 import type { AdmissionResult, ConnectionPeer } from './device-access.js';
-import type { PeerCertificate } from './peer-certificate.js';
 
 /**
  * The seam for just-in-time registration (JITR/JITP, provisioning.md): called when a well-formed
@@ -8,9 +8,12 @@ import type { PeerCertificate } from './peer-certificate.js';
  * the chain the device sent (the CA must be in it) and where the connection was headed.
  * Return an AdmissionResult to decide (e.g. register it PENDING_ACTIVATION and refuse, as AWS's JITR
  * does on the first connection), or undefined to fall back to UNKNOWN_CERTIFICATE.
+ * Must be idempotent: an admission that raced with a registry event re-runs, and calls it again.
+ * A rejection is logged and refuses the device (UNKNOWN_CERTIFICATE), never fails admit().
  */
 export interface UnknownCertificateInput {
-  readonly certificate: PeerCertificate;
+  /** The presented leaf, fully parsed (certificateId = SHA-256 of its DER). */
+  readonly certificate: ParsedCertificate;
   readonly chainDer: readonly Uint8Array[];
   /** Set when SNI named an account endpoint; undefined when the connection had no usable SNI. */
   readonly scope: Scope | undefined;

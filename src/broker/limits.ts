@@ -32,6 +32,8 @@ export const BROKER_LIMITS = {
   refusalConnectWaitMs: 5000,
   /** Time allowed between the TCP/TLS stream and its CONNECT. */
   connectWaitMs: 20_000,
+  /** Packets a client may send while its CONNECT is being authorized. */
+  maxPendingDuringConnect: 1000,
   /** Outbound bytes buffered for a slow client above which QoS 0 deliveries are dropped. */
   maxWriteBufferBytes: 4 * 1024 * 1024,
 } as const;

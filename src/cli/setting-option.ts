@@ -6,5 +6,5 @@ import type { SettingName } from '../main/config.js';
  * main/config.ts applies flag > env > default itself. */
 export function settingOption(name: SettingName): Option {
   const s = SETTINGS[name];
-  return new Option(s.flag, `${s.description} (default: ${s.default}; env: ${s.env})`);
+  return new Option(s.flag, `${s.description} (default: ${s.default === '' ? 'none' : s.default}; env: ${s.env})`);
 }

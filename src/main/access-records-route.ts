@@ -4,27 +4,12 @@ import { parseRawUrl, renderAwsError, verifySigV4 } from '../api/index.js';
 import type { AwsErrorResponse } from '../api/index.js';
 import { invalidRequest } from '../kernel/index.js';
 import type { Clock, Logger } from '../kernel/index.js';
+import { ACCESS_RECORDS_DEFAULT_LIMIT, ACCESS_RECORDS_MAX_LIMIT, ACCESS_RECORDS_PATH } from './access-records-wire.js';
+import type { AccessRecordView } from './access-records-wire.js';
 
-/** certgate-specific (not an AWS operation): the data plane's recent access decisions, for `certgate why`. */
-export const ACCESS_RECORDS_PATH = '/certgate/access-records';
-export const ACCESS_RECORDS_DEFAULT_LIMIT = 20;
-export const ACCESS_RECORDS_MAX_LIMIT = 1_000;
 /** How many records are scanned before the caller's account filter is applied. */
 const SCAN_LIMIT = 10_000;
 
-/** One record as the route returns it (JSON: dates as ISO strings). */
-export interface AccessRecordView {
-  readonly at: string;
-  readonly kind: AccessRecord['kind'];
-  readonly outcome: AccessRecord['outcome'];
-  readonly accountId?: string;
-  readonly region?: string;
-  readonly certificateId?: string;
-  readonly clientId?: string;
-  readonly resource?: string;
-  readonly remoteAddress?: string;
-  readonly reasons: readonly string[];
-}
 
 export interface AccessRecordsRouteDeps {
   readonly accessLog: AccessLog;

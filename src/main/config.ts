@@ -19,6 +19,24 @@ export const SETTINGS = {
   host: { flag: '--host <address>', env: 'CERTGATE_HOST', default: '127.0.0.1', description: 'address the listeners bind to' },
   apiPort: { flag: '--api-port <port>', env: 'CERTGATE_API_PORT', default: '9080', description: 'control-plane (AWS IoT REST API) port; 0 = random' },
   mqttPort: { flag: '--mqtt-port <port>', env: 'CERTGATE_MQTT_PORT', default: '8883', description: 'MQTT over mutual TLS port; 0 = random' },
+  alpnPort: {
+    flag: '--alpn-port <port>',
+    env: 'CERTGATE_ALPN_PORT',
+    default: '',
+    description: 'MQTT over mutual TLS with ALPN x-amzn-mqtt-ca (AWS serves it on 443); off unless given; 0 = random',
+  },
+  requireSni: {
+    flag: '--require-sni',
+    env: 'CERTGATE_REQUIRE_SNI',
+    default: 'false',
+    description: 'refuse devices whose TLS server name is not an account endpoint (the env twin takes true or false)',
+  },
+  extraRegions: {
+    flag: '--extra-regions <regions>',
+    env: 'CERTGATE_EXTRA_REGIONS',
+    default: '',
+    description: 'comma-separated regions besides --region whose endpoints the MQTT server certificates also name',
+  },
   region: { flag: '--region <region>', env: 'CERTGATE_REGION', default: 'us-east-1', description: 'AWS region certgate serves' },
   domain: { flag: '--domain <domain>', env: 'CERTGATE_DOMAIN', default: 'localhost', description: 'DNS domain of data endpoints (<prefix>-ats.iot.<region>.<domain>)' },
   logLevel: { flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', description: 'fatal|error|warn|info|debug|trace|silent (JSON logs on stderr)' },
@@ -28,7 +46,7 @@ export type SettingName = keyof typeof SETTINGS;
 export const MASTER_KEY_ENV = 'CERTGATE_MASTER_KEY';
 
 /** Raw values as commander hands them over: only the flags actually given. */
-export type RawSettings = Partial<Record<SettingName, string | undefined>>;
+export type RawSettings = Partial<Record<SettingName, string | boolean | undefined>>;
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface CertgateConfig {
@@ -37,6 +55,12 @@ export interface CertgateConfig {
   readonly host: string;
   readonly apiPort: number;
   readonly mqttPort: number;
+  /** --alpn-port: absent = no ALPN listener. */
+  readonly alpnPort?: number;
+  /** --require-sni: absent = false. */
+  readonly requireSni?: true;
+  /** --extra-regions: absent = none. */
+  readonly extraRegions?: readonly string[];
   readonly region: string;
   readonly domain: string;
   readonly logLevel: LogLevel;
@@ -48,7 +72,7 @@ export type AccountsConfig = Pick<CertgateConfig, 'dataDir' | 'region' | 'domain
 
 function pick(name: SettingName, raw: RawSettings, env: Environment): string {
   const flag = raw[name];
-  if (flag !== undefined) return flag;
+  if (flag !== undefined) return String(flag); // boolean flags (--require-sni) arrive as true
   const fromEnv = env[SETTINGS[name].env];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   return SETTINGS[name].default;
@@ -62,7 +86,7 @@ const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const DOMAIN_RE = /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const HOST_RE = /^[A-Za-z0-9.-]{1,253}$/;
 
-function port(name: 'apiPort' | 'mqttPort', raw: RawSettings, env: Environment): number {
+function port(name: 'apiPort' | 'mqttPort' | 'alpnPort', raw: RawSettings, env: Environment): number {
   const v = pick(name, raw, env);
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) {
     throw new StartupError(`${source(name, raw)}: '${v}' is not a port number (0-65535)`);
@@ -82,6 +106,25 @@ function domain(raw: RawSettings, env: Environment): string {
   return v;
 }
 
+function optionalPort(name: 'alpnPort', raw: RawSettings, env: Environment): { alpnPort?: number } {
+  return pick(name, raw, env) === '' ? {} : { [name]: port(name, raw, env) };
+}
+
+function requireSni(raw: RawSettings, env: Environment): { requireSni?: true } {
+  const v = pick('requireSni', raw, env).toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return { requireSni: true };
+  if (v === 'false' || v === '0' || v === 'no' || v === '') return {};
+  throw new StartupError(`${source('requireSni', raw)}: '${v}' is not true or false`);
+}
+
+function extraRegions(raw: RawSettings, env: Environment): { extraRegions?: readonly string[] } {
+  const list = pick('extraRegions', raw, env).split(',').map((r) => r.trim()).filter((r) => r !== '');
+  for (const r of list) {
+    if (!REGION_RE.test(r)) throw new StartupError(`${source('extraRegions', raw)}: '${r}' is not a region name like eu-west-1`);
+  }
+  return list.length === 0 ? {} : { extraRegions: [...new Set(list)] };
+}
+
 function dataDir(raw: RawSettings, env: Environment, cwd: string): string {
   const v = pick('dataDir', raw, env);
   if (v.trim() === '') throw new StartupError(`${source('dataDir', raw)}: empty path`);
@@ -99,6 +142,9 @@ export function resolveServeConfig(raw: RawSettings, env: Environment, cwd: stri
     host,
     apiPort: port('apiPort', raw, env),
     mqttPort: port('mqttPort', raw, env),
+    ...optionalPort('alpnPort', raw, env),
+    ...requireSni(raw, env),
+    ...extraRegions(raw, env),
     region: region(raw, env),
     domain: domain(raw, env),
     logLevel,

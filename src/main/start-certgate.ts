@@ -13,6 +13,7 @@ import type { RegistryDeps } from '../registry/registry-deps.js';
 import { createRegistryEvents } from '../registry/registry-events.js';
 import type { RegistryStore } from '../registry/ports.js';
 import { createLogger } from '../telemetry/index.js';
+import { registerAccessRecordsRoute } from './access-records-route.js';
 import { writeAwsProfileFiles } from './aws-profile-files.js';
 import type { CertgateConfig } from './config.js';
 import { dataDirLayout } from './data-dir-layout.js';
@@ -20,6 +21,8 @@ import type { DataDirLayout } from './data-dir-layout.js';
 import { openRegistryStore } from './open-registry-store.js';
 import { ensureServiceCas } from './service-cas.js';
 import type { ServiceCas } from './service-cas.js';
+import { startDataPlane } from './start-data-plane.js';
+import type { StartedDataPlane } from './start-data-plane.js';
 import { StartupError } from './startup-error.js';
 
 export interface StartedCertgate {
@@ -31,8 +34,12 @@ export interface StartedCertgate {
   readonly domain: string;
   /** `endpointAddress(account, region, domain)` (iot:Data-ATS). */
   readonly dataEndpoint: string;
-  /** Parsed now, served by the MQTT listener (next issue). */
+  /** The MQTT over mutual TLS port actually bound (the real one when 0 was asked for). */
   readonly mqttPort: number;
+  /** The ALPN (x-amzn-mqtt-ca) port, when --alpn-port was given. */
+  readonly alpnPort: number | undefined;
+  /** The host devices connect to (the bind host; 127.0.0.1 for a wildcard bind). */
+  readonly mqttHost: string;
   readonly files: DataDirLayout;
   readonly cas: ServiceCas;
   readonly logger: Logger;
@@ -56,7 +63,8 @@ function urlHost(host: string): string {
 
 /**
  * The composition root: config → master key → CA key vault → service CAs → store → default account →
- * AWS profile files → registry deps → operations → HTTP API. Anything the operator can fix fails with a
+ * AWS profile files → registry deps → data plane (server certificates, access, broker, MQTT listeners,
+ * registry events) → operations → HTTP API (+ certgate's access-records route). Anything the operator can fix fails with a
  * StartupError before a file is overwritten.
  */
 export async function startCertgate(config: CertgateConfig, options: { logger?: Logger } = {}): Promise<StartedCertgate> {
@@ -99,19 +107,36 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       domain: config.domain,
       events,
     };
-    const app = createApiServer({
-      operations: createIotOperations(deps),
-      authenticate: async (accessKeyId: string) => {
-        const found = await authenticateAccessKey({ store }, accessKeyId);
-        return found ? { accountId: found.accountId, secretAccessKey: found.secretAccessKey } : undefined;
+    const dataPlane: StartedDataPlane = await startDataPlane({
+      config: {
+        host: config.host,
+        mqttPort: config.mqttPort,
+        alpnPort: config.alpnPort,
+        region: config.region,
+        extraRegions: config.extraRegions ?? [],
+        domain: config.domain,
+        requireSni: config.requireSni === true,
       },
+      cas,
+      store,
       clock,
       logger,
     });
+    // Certificate revocations, deletions, strict-mode CA changes and policy changes reach the data plane
+    // before the API call answers (registry events are awaited).
+    const unsubscribeEvents = events.subscribe(dataPlane.onRegistryEvent);
+    const authenticate = async (accessKeyId: string): Promise<{ accountId: string; secretAccessKey: string } | undefined> => {
+      const found = await authenticateAccessKey({ store }, accessKeyId);
+      return found ? { accountId: found.accountId, secretAccessKey: found.secretAccessKey } : undefined;
+    };
+    const app = createApiServer({ operations: createIotOperations(deps), authenticate, clock, logger });
+    registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger });
     try {
       await app.listen({ host: config.host, port: config.apiPort });
     } catch (e) {
       await app.close().catch(() => undefined);
+      unsubscribeEvents();
+      await dataPlane.close().catch(() => undefined);
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
         throw new StartupError(`cannot listen on ${config.host}:${config.apiPort} (${code})`, { cause: e });
@@ -121,6 +146,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
     const address = app.server.address() as AddressInfo;
     const apiUrl = `http://${urlHost(config.host)}:${address.port}`;
     logger.info({ apiUrl, accountId: account.accountId, region: config.region }, 'control plane listening');
+    logger.info({ host: config.host, mqttPort: dataPlane.mqttPort, alpnPort: dataPlane.alpnPort, requireSni: config.requireSni === true }, 'data plane listening');
 
     let closing: Promise<void> | undefined;
     return {
@@ -129,7 +155,9 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       region: config.region,
       domain: config.domain,
       dataEndpoint: endpointAddress(account, config.region, config.domain),
-      mqttPort: config.mqttPort,
+      mqttPort: dataPlane.mqttPort,
+      alpnPort: dataPlane.alpnPort,
+      mqttHost: urlHost(config.host).replace(/^\[|\]$/g, ''),
       files,
       cas,
       logger,
@@ -137,6 +165,8 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
         (closing ??= (async () => {
           try {
             await app.close();
+            unsubscribeEvents();
+            await dataPlane.close();
           } finally {
             await store.close();
           }

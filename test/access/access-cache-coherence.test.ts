@@ -117,6 +117,20 @@ describe('access cache coherence', () => {
     assert.equal(next.admitted ? '' : next.refusal, 'CERTIFICATE_NOT_ACTIVE');
   });
 
+  it('an admission still in flight when the revocation event is handled does not admit (it would escape the broker\'s disconnect)', async () => {
+    // main/ handles certificate-status-changed as: access.onRegistryEvent, then broker.disconnectCertificate, which only
+    // sees connections already admitted. An admission that read ACTIVE before the change and resolves after both would
+    // create a connection nobody disconnects: it must notice the invalidation and re-check.
+    const d = await device();
+    const pause = paused.pauseNext('getCertificate');
+    const inFlight = access.admit(d.p);
+    await pause.resultIn;
+    await updateCertificate(f.deps, scope, { certificateId: d.certificateId, newStatus: 'REVOKED' });
+    pause.release();
+    const r = await inFlight;
+    assert.equal(r.admitted ? 'admitted' : r.refusal, 'CERTIFICATE_NOT_ACTIVE');
+  });
+
   it('the same race on the no-SNI path (findCertificatesInRegion)', async () => {
     const d = await device();
     const noSni = peer(d.der, undefined);

@@ -254,4 +254,18 @@ describe('admission options', () => {
       await f.close();
     }
   });
+
+  it('a failing JITR hook refuses the device as UNKNOWN_CERTIFICATE instead of rejecting admit()', async () => {
+    const f = await openFixture({ onUnknownCertificate: () => Promise.reject(new Error('provisioning store down')) });
+    try {
+      const a = await newAccount(f, 'alpha');
+      const ca = await createRootCa({ keyType: 'EC', commonName: 'Unregistered CA', organization: 'X', now: f.clock.now(), years: 1 });
+      const d = await deviceCertificate(f, ca, 'CN=new-device');
+      const r = refused(await f.access.admit(peer(d.der, a.endpoint)));
+      assert.equal(r.refusal, 'UNKNOWN_CERTIFICATE');
+      assert.match(r.reason, /just-in-time registration failed/);
+    } finally {
+      await f.close();
+    }
+  });
 });

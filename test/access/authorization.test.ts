@@ -79,6 +79,8 @@ describe('authorization (data-plane.md "Authorization points", policies.md)', ()
         allow('iot:Subscribe', 'arn:aws:iot:*:*:topicfilter/domain/${iot:DomainName}/#'),
         allow('iot:Publish', 'arn:aws:iot:*:*:topic/will/*', { Condition: { 'ForAnyValue:StringEquals': { 'iot:ConnectAttributes': 'LastWill' } } }),
         allow('iot:Publish', 'arn:aws:iot:*:*:topic/fleet/${iot:Connection.Thing.Attributes[fleet]}/*'),
+        allow('iot:Publish', 'arn:aws:iot:*:*:topic/attached/*', { Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } }),
+        allow('iot:Publish', 'arn:aws:iot:*:*:topic/detached/*', { Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'false' } } }),
       ),
     );
     await createThing(f.deps, scope, { thingName: 'sensor-1', attributePayload: { attributes: { fleet: 'north' } } });
@@ -104,6 +106,13 @@ describe('authorization (data-plane.md "Authorization points", policies.md)', ()
     assert.equal(effect((await open('sensor-1')).publish('fleet/north/x', false)), 'Allow');
     assert.equal(effect((await open('sensor-1')).publish('fleet/south/x', false)), 'ImplicitDeny');
     assert.equal(effect((await open('unattached-thing')).publish('fleet/north/x', false)), 'ImplicitDeny');
+  });
+
+  it('iot:Connection.Thing.IsAttached is true for the attached thing and false otherwise (AWS thing policy variables)', async () => {
+    assert.equal(effect((await open('sensor-1')).publish('attached/x', false)), 'Allow');
+    assert.equal(effect((await open('unattached-thing')).publish('attached/x', false)), 'ImplicitDeny');
+    assert.equal(effect((await open('unattached-thing')).publish('detached/x', false)), 'Allow');
+    assert.equal(effect((await open('sensor-1')).publish('detached/x', false)), 'ImplicitDeny');
   });
 
   it('${iot:ClientId} in a topic resource: a client publishes under its own id only', async () => {

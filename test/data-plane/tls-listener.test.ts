@@ -117,6 +117,13 @@ describe('MQTT TLS listener (data-plane.md "Listeners", "The server\'s certifica
     assert.equal(r.chain[0]!.authorityKeyId, r.chain[1]!.subjectKeyId);
   });
 
+  it('TLS 1.3 picks the chain by signature algorithms: RSA-PSS only → RSA chain, ECDSA only → ECC chain', async () => {
+    const rsa = await sClient({ port: listener.port, servername: ENDPOINT, tls: '1.3', sigalgs: 'rsa_pss_rsae_sha256', certPath: device.certPath, keyPath: device.keyPath });
+    assert.equal(rsa.chain[1]?.certificateId, cas.intermediateRsa.certificate.certificateId, rsa.stdout + rsa.stderr);
+    const ecc = await sClient({ port: listener.port, servername: ENDPOINT, tls: '1.3', sigalgs: 'ecdsa_secp256r1_sha256', certPath: device.certPath, keyPath: device.keyPath });
+    assert.equal(ecc.chain[1]?.certificateId, cas.intermediateEcc.certificate.certificateId, ecc.stdout + ecc.stderr);
+  });
+
   it('TLS 1.3 works and the server sends no session ticket (perf-anchors)', async () => {
     const r = await sClient({ port: listener.port, servername: ENDPOINT, tls: '1.3', certPath: device.certPath, keyPath: device.keyPath });
     assert.equal(r.protocol, 'TLSv1.3', r.stdout);
@@ -177,5 +184,18 @@ describe('MQTT TLS listener (data-plane.md "Listeners", "The server\'s certifica
     await withTimeout(new Promise<void>((resolve) => garbage.on('close', () => resolve())), 'the garbage connection to close');
     const r = await sClient({ port: listener.port, servername: ENDPOINT, certPath: device.certPath, keyPath: device.keyPath });
     assert.equal(r.chain.length, 2);
+  });
+
+  it('close() ends connections stuck in their handshake instead of waiting for handshakeTimeout', async () => {
+    const l = await createMqttTlsListener({
+      host: '127.0.0.1', port: 0, credentials: [certs.rsa, certs.ecc], name: 'mqtt', logger: silentLogger,
+      handshakeTimeoutMs: 600_000, onConnection: (socket) => socket.destroy(),
+    });
+    const stuck = netConnect({ host: '127.0.0.1', port: l.port });
+    stuck.on('error', () => undefined);
+    await withTimeout(new Promise<void>((resolve) => stuck.once('connect', () => resolve())), 'the TCP connect');
+    const stuckClosed = new Promise<void>((resolve) => stuck.once('close', () => resolve()));
+    await withTimeout(l.close(), 'close() with a client mid-handshake');
+    await withTimeout(stuckClosed, 'the stuck client to be closed');
   });
 });

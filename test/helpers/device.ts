@@ -31,6 +31,8 @@ export interface DeviceConnectOptions {
   servername?: string | null;
   /** Connect to the ALPN port with x-amzn-mqtt-ca. */
   alpn?: boolean;
+  /** Connect to this port instead (e.g. the ALPN port without offering ALPN). */
+  port?: number;
   /** Override the client certificate (e.g. another device's), or send none (null). */
   cert?: { certPem: string; keyPem: string } | null;
   will?: IClientOptions['will'];
@@ -102,7 +104,7 @@ export function deviceClientOptions(
   return {
     protocol: 'mqtts',
     host: '127.0.0.1',
-    port: mqttPortOf(server, alpn),
+    port: opts.port ?? mqttPortOf(server, alpn),
     clientId: opts.clientId ?? `dev-${randomBytes(5).toString('hex')}`,
     protocolVersion: opts.protocolVersion ?? 4,
     clean: opts.clean ?? true,

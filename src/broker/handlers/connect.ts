@@ -50,6 +50,11 @@ export function handleConnect(conn: Connection, packet: IConnectPacket): void {
       connackRefusal(conn, undefined, REASON_CODES.TOPIC_NAME_INVALID, `will topic: ${why}`);
       return;
     }
+    const willBytes = Buffer.isBuffer(will.payload) ? will.payload.length : Buffer.byteLength(will.payload);
+    if (willBytes > BROKER_LIMITS.maxPayloadBytes) {
+      connackRefusal(conn, undefined, REASON_CODES.PACKET_TOO_LARGE, `will payload of ${willBytes} bytes exceeds 128 KiB (AWS IoT limit)`);
+      return;
+    }
     if ((will.qos ?? 0) > 1) {
       connackRefusal(conn, undefined, REASON_CODES.QOS_NOT_SUPPORTED, 'will QoS 2 is not supported');
       return;

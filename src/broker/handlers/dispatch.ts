@@ -1,5 +1,6 @@
 import type { Packet } from 'mqtt-packet';
 import type { Connection } from '../connection.js';
+import { BROKER_LIMITS } from '../limits.js';
 import { REASON_CODES } from '../reason-codes.js';
 import { handleAuth } from './auth-not-supported.js';
 import { handleConnect } from './connect.js';
@@ -17,6 +18,10 @@ import { handleUnsubscribe } from './unsubscribe.js';
 export function dispatch(conn: Connection, packet: Packet): void {
   if (conn.state === 'closed') return;
   if (conn.state === 'connecting') {
+    if (conn.pending.length >= BROKER_LIMITS.maxPendingDuringConnect) {
+      conn.terminate({ reason: 'CLIENT_ERROR', publishWill: false, why: 'too many packets before CONNACK' });
+      return;
+    }
     conn.pending.push(packet);
     return;
   }

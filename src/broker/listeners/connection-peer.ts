@@ -1,7 +1,7 @@
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { ConnectionPeer } from '../../access/index.js';
 
-/** Guards against a pathological issuer chain (Node links issuerCertificate objects; a self-issued one points at itself). */
+/** Bound on the issuer walk (Node links issuerCertificate objects; a self-issued one points at itself). */
 const MAX_CHAIN_LENGTH = 10;
 
 function toBytes(b: Buffer): Uint8Array {
@@ -9,39 +9,32 @@ function toBytes(b: Buffer): Uint8Array {
 }
 
 /**
- * The further certificates the client sent (leaf excluded), as DER. Node links `issuerCertificate`
- * objects starting at the leaf; a self-signed certificate links to itself, which ends the walk.
- */
-function readChainDer(socket: TLSSocket): Uint8Array[] {
-  const chain: Uint8Array[] = [];
-  let current = socket.getPeerCertificate(true) as Partial<import('node:tls').DetailedPeerCertificate> | undefined;
-  const seen = new Set<unknown>();
-  for (let i = 0; i < MAX_CHAIN_LENGTH && current && current.raw; i++) {
-    seen.add(current);
-    const issuer = current.issuerCertificate as Partial<import('node:tls').DetailedPeerCertificate> | undefined;
-    if (!issuer || !issuer.raw || seen.has(issuer) || issuer.raw.equals(current.raw)) break;
-    chain.push(toBytes(issuer.raw));
-    current = issuer;
-  }
-  return chain;
-}
-
-/**
- * Builds the ConnectionPeer of a handshaken socket. perf-anchors: the leaf is read exactly once
- * (`getPeerX509Certificate().raw`, no re-parse into a JS object with fingerprints); the rest of the
- * chain, which only JITR needs, is read on first access and memoized (while the socket is open).
+ * Builds the ConnectionPeer of a handshaken socket, reading the peer certificates exactly once
+ * (perf-anchors: re-reading costs). One `getPeerCertificate(true)` gives the leaf DER (`raw`) and the
+ * chain the client sent through the `issuerCertificate` links. Node 20 quirk (reproduced in
+ * test/data-plane/tls-listener.test.ts): after `getPeerX509Certificate()` or a first
+ * `getPeerCertificate(true)`, a later `getPeerCertificate(true)` comes back without `issuerCertificate`,
+ * so the chain cannot be read lazily — JITR needs it.
  */
 export function connectionPeerOf(socket: TLSSocket, listener: string): ConnectionPeer {
-  const leaf = socket.getPeerX509Certificate();
-  const certificateDer = leaf === undefined ? undefined : toBytes(leaf.raw);
+  const leaf = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate> | undefined;
+  const hasLeaf = leaf !== undefined && Buffer.isBuffer(leaf.raw) && leaf.raw.length > 0;
+  const chainDer: Uint8Array[] = [];
+  if (hasLeaf) {
+    const seen = new Set<unknown>([leaf]);
+    let current: Partial<DetailedPeerCertificate> = leaf;
+    for (let i = 0; i < MAX_CHAIN_LENGTH; i++) {
+      const issuer = current.issuerCertificate as Partial<DetailedPeerCertificate> | undefined;
+      if (!issuer || !Buffer.isBuffer(issuer.raw) || seen.has(issuer) || issuer.raw.equals(current.raw!)) break;
+      seen.add(issuer);
+      chainDer.push(toBytes(issuer.raw));
+      current = issuer;
+    }
+  }
   const servername = (socket as TLSSocket & { servername?: string | false | null }).servername;
-  let chain: Uint8Array[] | undefined;
   return {
-    certificateDer,
-    get chainDer(): readonly Uint8Array[] {
-      chain ??= certificateDer === undefined ? [] : readChainDer(socket);
-      return chain;
-    },
+    certificateDer: hasLeaf ? toBytes(leaf.raw!) : undefined,
+    chainDer,
     serverName: typeof servername === 'string' && servername !== '' ? servername : undefined,
     remoteAddress: socket.remoteAddress ?? '',
     remotePort: socket.remotePort ?? 0,

@@ -37,7 +37,10 @@ export interface MqttTlsListenerOptions {
 export interface MqttTlsListener {
   readonly port: number;
   readonly host: string;
-  /** Stops accepting; destroys the sockets still handshaking. Established connections belong to the broker. */
+  /**
+   * Stops accepting and destroys every connection still open (those mid-handshake included). Close the
+   * broker first: it owns the established connections and says goodbye to them (DISCONNECT, wills).
+   */
   close(): Promise<void>;
 }
 
@@ -64,6 +67,13 @@ export async function createMqttTlsListener(options: MqttTlsListenerOptions): Pr
     ...(options.alpn === true ? { ALPNProtocols: [AWS_MQTT_ALPN] } : {}),
   });
 
+  // Every accepted TCP connection until it closes (a TLS socket's close closes it too), so that close()
+  // need not wait handshakeTimeout for clients stuck in their handshake.
+  const rawSockets = new Set<import('node:net').Socket>();
+  server.on('connection', (raw: import('node:net').Socket) => {
+    rawSockets.add(raw);
+    raw.once('close', () => rawSockets.delete(raw));
+  });
   server.on('secureConnection', (socket: TLSSocket) => {
     // A socket error after the handshake is the broker's to handle; this guard only keeps an
     // unhandled 'error' from crashing the process before the broker attaches its own listeners.
@@ -111,6 +121,7 @@ export async function createMqttTlsListener(options: MqttTlsListenerOptions): Pr
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
+        for (const raw of rawSockets) raw.destroy();
       })),
   };
 }

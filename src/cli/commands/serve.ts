@@ -14,13 +14,15 @@ export function banner(started: StartedCertgate): string {
     'certgate — AWS IoT Core compatible gateway',
     `  control plane  ${started.apiUrl}  (region ${started.region})`,
     `  account        ${started.account.accountId} (${started.account.name})`,
-    `  data endpoint  ${started.dataEndpoint}  (MQTT port ${started.mqttPort}: not served yet)`,
+    `  data endpoint  ${started.dataEndpoint}`,
+    `  MQTT           mqtts://${started.mqttHost}:${started.mqttPort}  (mutual TLS; SNI ${started.dataEndpoint})`,
+    ...(started.alpnPort !== undefined ? [`  MQTT (ALPN)    mqtts://${started.mqttHost}:${started.alpnPort}  (ALPN x-amzn-mqtt-ca)`] : []),
     `  credentials    ${f.credentials}`,
     `  config         ${f.awsConfig}`,
     `  root CAs       ${f.rootCaRsa}`,
     `                 ${f.rootCaEcc}`,
     `  try            ${env} aws iot list-certificates --endpoint-url ${started.apiUrl}`,
-    `certgate ready: listening on ${started.apiUrl}`,
+    `certgate ready: listening on ${started.apiUrl} and mqtts://${started.mqttHost}:${started.mqttPort}`,
     '',
   ].join('\n');
 }
@@ -32,17 +34,22 @@ export function readyLine(started: StartedCertgate): string {
     dataDir: started.files.dataDir,
     accountId: started.account.accountId,
     dataEndpoint: started.dataEndpoint,
+    mqttPort: started.mqttPort,
+    ...(started.alpnPort !== undefined ? { alpnPort: started.alpnPort } : {}),
   };
   return READY_PREFIX + JSON.stringify(ready) + '\n';
 }
 
 export function serveCommand(io: CliIo): Command {
   return new Command('serve')
-    .description('run the gateway: AWS IoT control plane (REST API) on an embedded SQLite store')
+    .description('run the gateway: AWS IoT control plane (REST API) and the mutual-TLS MQTT data plane, on an embedded SQLite store')
     .addOption(settingOption('dataDir'))
     .addOption(settingOption('host'))
     .addOption(settingOption('apiPort'))
     .addOption(settingOption('mqttPort'))
+    .addOption(settingOption('alpnPort'))
+    .addOption(settingOption('requireSni'))
+    .addOption(settingOption('extraRegions'))
     .addOption(settingOption('region'))
     .addOption(settingOption('domain'))
     .addOption(settingOption('logLevel'))

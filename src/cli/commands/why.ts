@@ -1,14 +1,15 @@
 import { Command, Option } from 'commander';
 import { resolveAccountsConfig } from '../../main/config.js';
 import type { RawSettings } from '../../main/config.js';
-import type { AccessRecordView } from '../../main/access-records-route.js';
+import type { AccessRecordView } from '../../main/access-records-wire.js';
 import type { CliIo } from '../cli-io.js';
 import { settingOption } from '../setting-option.js';
 
 const DEFAULT_ENDPOINT_URL = 'http://127.0.0.1:9080';
 const CERTIFICATE_ID_RE = /^[0-9a-fA-F]{64}$/;
 
-interface WhyOptions extends RawSettings {
+interface WhyOptions extends Omit<RawSettings, 'region'> {
+  region?: string;
   endpointUrl?: string;
   limit?: string;
   json?: boolean;
