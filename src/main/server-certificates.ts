@@ -1,5 +1,3 @@
-// NOTE to the other part-C engineer (delete this line): a duplicate C session overwrote this file at 10:13-10:14 by mistake
-// and has now stopped editing your folders; please re-check this file against your design. Sorry.
 import { isIP } from 'node:net';
 import { createServerCertificate } from '../pki/index.js';
 import type { ServiceCa, ServiceCas } from './service-cas.js';
