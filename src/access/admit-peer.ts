@@ -3,7 +3,7 @@ import type { Clock, Logger, Scope } from '../kernel/index.js';
 import type { Account, Certificate } from '../registry/index.js';
 import type { AdmissionRefusal, AdmissionResult, ConnectionPeer } from './device-access.js';
 import { certificateIdOf, parsePeerCertificate } from './peer-certificate.js';
-import type { PeerCertificate, PeerCertificateCache } from './peer-certificate.js';
+import type { PeerCertificateCache } from './peer-certificate.js';
 import type { RegistryLookups } from './registry-lookups.js';
 import { routeServerName } from './server-name.js';
 import { refuseUnknownCertificate } from './unknown-certificate.js';
@@ -83,12 +83,6 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
     });
   }
 
-  const read = deps.certificates.read(peer.certificateDer, certificateId);
-  if (!read.ok) {
-    return refuse('MALFORMED_CERTIFICATE', `the presented certificate (SHA-256 ${certificateId}) cannot be parsed: ${read.why}`, { certificateId });
-  }
-  const presented = read.certificate;
-
   let cert: Certificate;
   let account: Account | undefined;
   if (route.kind === 'endpoint') {
@@ -101,14 +95,14 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
     }
     const scope: Scope = { accountId: account.accountId, region: route.region };
     const found = await deps.lookups.certificateInScope(scope, certificateId);
-    if (!found) return unknown(deps, peer, presented, scope, route.region, `certificate ${certificateId} is not registered in ${where(scope)} (selected by SNI ${route.host})`);
+    if (!found) return unknown(deps, peer, certificateId, scope, route.region, `certificate ${certificateId} is not registered in ${where(scope)} (selected by SNI ${route.host})`);
     cert = found;
   } else {
     const region = deps.defaultRegion;
     const registrations = await deps.lookups.certificatesInRegion(region, certificateId);
     const only = registrations[0];
     if (only === undefined) {
-      return unknown(deps, peer, presented, undefined, region, `certificate ${certificateId} is not registered in any account in ${region} (no SNI: looked up by fingerprint in the default region)`);
+      return unknown(deps, peer, certificateId, undefined, region, `certificate ${certificateId} is not registered in any account in ${region} (no SNI: looked up by fingerprint in the default region)`);
     }
     if (registrations.some((r) => r.certificateMode === 'SNI_ONLY')) {
       return refuse('SNI_REQUIRED', `${SNI_ONLY_WITHOUT_SNI}: certificate ${certificateId} is registered in SNI_ONLY mode in ${registrations.map((r) => where(r.scope)).join(', ')}`, {
@@ -126,6 +120,13 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
     cert = only;
   }
 
+  // Parsed (once per fingerprint, cached) only now that the registry knows it: an unknown certificate
+  // never enters the cache, so a flood of self-signed certificates cannot fill it.
+  const read = deps.certificates.read(peer.certificateDer, certificateId);
+  if (!read.ok) {
+    return refuse('MALFORMED_CERTIFICATE', `the presented certificate (SHA-256 ${certificateId}) cannot be parsed: ${read.why}`, { certificateId });
+  }
+  const presented = read.certificate;
   const scope = cert.scope;
   const about = { certificateId, scope };
   if (cert.status !== 'ACTIVE') {
@@ -163,25 +164,29 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
 async function unknown(
   deps: AdmissionDeps,
   peer: ConnectionPeer,
-  certificate: PeerCertificate,
+  certificateId: string,
   scope: Scope | undefined,
   region: string,
   initialReason: string,
 ): Promise<AdmissionResult> {
+  // Parsed here without caching: malformed input is told apart from an unregistered certificate, and
+  // the JITR hook gets the full parse (issuer, AKI …).
+  const full = parsePeerCertificate(peer.certificateDer ?? new Uint8Array(0), certificateId);
+  if (!full.ok) {
+    return refuse('MALFORMED_CERTIFICATE', `the presented certificate (SHA-256 ${certificateId}) cannot be parsed: ${full.why}`, { certificateId });
+  }
   let reason = initialReason;
   let decided: AdmissionResult | undefined;
-  // Without a provisioning hook an unknown certificate is refused at once, with no further parsing.
+  // Without a provisioning hook an unknown certificate is refused at once.
   if (deps.onUnknownCertificate === refuseUnknownCertificate) {
-    return refuse('UNKNOWN_CERTIFICATE', reason, { certificateId: certificate.certificateId, scope, region });
+    return refuse('UNKNOWN_CERTIFICATE', reason, { certificateId, scope, region });
   }
   try {
-    // Parsed again in full only here (rare): the admission cache keeps just what admission needs.
-    const full = parsePeerCertificate(peer.certificateDer ?? new Uint8Array(0), certificate.certificateId);
-    if (full.ok) decided = await deps.onUnknownCertificate({ certificate: full.parsed, chainDer: peer.chainDer, scope, region, peer });
+    decided = await deps.onUnknownCertificate({ certificate: full.parsed, chainDer: peer.chainDer, scope, region, peer });
   } catch (e) {
     // A failing provisioning hook refuses this device; it must not take admission down with it.
-    deps.logger.error({ err: e, certificateId: certificate.certificateId }, 'access: unknown-certificate handler failed');
+    deps.logger.error({ err: e, certificateId }, 'access: unknown-certificate handler failed');
     reason = `${reason}; just-in-time registration failed`;
   }
-  return decided ?? refuse('UNKNOWN_CERTIFICATE', reason, { certificateId: certificate.certificateId, scope, region });
+  return decided ?? refuse('UNKNOWN_CERTIFICATE', reason, { certificateId, scope, region });
 }
