@@ -17,6 +17,8 @@ export interface AccessRecordsQuery {
   readonly clientId?: string;
   readonly certificateId?: string;
   readonly limit?: number;
+  /** Keys to sign with (e.g. from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); default: DATA/credentials [default]. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 function iniSection(text: string, wanted: string): Record<string, string> {
@@ -41,14 +43,15 @@ async function readText(file: string, what: string): Promise<string> {
 }
 
 /**
- * `certgate why`'s request: reads the default account's keys (DATA/credentials) and region (DATA/config),
+ * `certgate why`'s request: signs with the given keys or the default account's (DATA/credentials), in the region
+ * given or DATA/config's,
  * signs `GET /certgate/access-records` with SigV4 (service iot) and returns the records, newest first.
  */
 export async function fetchAccessRecords(q: AccessRecordsQuery): Promise<AccessRecordView[]> {
   const layout = dataDirLayout(q.dataDir);
-  const creds = iniSection(await readText(layout.credentials, 'access keys'), 'default');
-  const accessKeyId = creds['aws_access_key_id'];
-  const secretAccessKey = creds['aws_secret_access_key'];
+  const creds = q.credentials !== undefined ? undefined : iniSection(await readText(layout.credentials, 'access keys'), 'default');
+  const accessKeyId = q.credentials?.accessKeyId ?? creds?.['aws_access_key_id'];
+  const secretAccessKey = q.credentials?.secretAccessKey ?? creds?.['aws_secret_access_key'];
   if (accessKeyId === undefined || secretAccessKey === undefined) throw new StartupError(`${layout.credentials} has no [default] access keys`);
   const region = q.region ?? iniSection(await readText(layout.awsConfig, 'region'), 'default')['region'];
   if (region === undefined) throw new StartupError(`${layout.awsConfig} has no [default] region; pass --region`);

@@ -32,7 +32,8 @@ export function formatAccessRecords(records: readonly AccessRecordView[]): strin
 
 /**
  * `certgate why <clientId|certificateId>`: the data plane's recent decisions about a device, newest first —
- * the explanation AWS does not give. Asks the running server (SigV4 with DATA/credentials).
+ * the explanation AWS does not give. Asks the running server, signing with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+ * when both are set (another account's records), else with DATA/credentials.
  */
 export function whyCommand(io: CliIo): Command {
   return new Command('why')
@@ -47,8 +48,12 @@ export function whyCommand(io: CliIo): Command {
       const { dataDir } = resolveAccountsConfig({ dataDir: opts.dataDir }, io.env, io.cwd);
       const { fetchAccessRecords } = await import('../../main/access-records-client.js');
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+      // As the AWS CLI does: keys in the environment win over the credentials file (another account's view).
+      const envKey = io.env['AWS_ACCESS_KEY_ID'];
+      const envSecret = io.env['AWS_SECRET_ACCESS_KEY'];
       const base = {
         dataDir,
+        ...(envKey !== undefined && envKey !== '' && envSecret !== undefined && envSecret !== '' ? { credentials: { accessKeyId: envKey, secretAccessKey: envSecret } } : {}),
         endpointUrl: opts.endpointUrl ?? DEFAULT_ENDPOINT_URL,
         ...(opts.region !== undefined ? { region: opts.region } : {}),
         ...(limit !== undefined ? { limit } : {}),
