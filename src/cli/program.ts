@@ -6,7 +6,7 @@ import { whyCommand } from './commands/why.js';
 
 export function createProgram(io: CliIo, version: string): Command {
   const program = new Command('certgate')
-    .description('self-hosted IoT gateway that speaks AWS IoT Core (control plane today, mutual-TLS MQTT next)')
+    .description('self-hosted IoT device gateway that speaks AWS IoT Core: its control-plane API and MQTT over mutual TLS')
     .version(version)
     .showHelpAfterError()
     .configureOutput({ writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t) })
