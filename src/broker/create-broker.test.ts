@@ -111,8 +111,12 @@ describe('CONNECT / CONNACK', () => {
     assert.equal(rec?.resource, 'client/mallory4');
   });
 
-  it('client id rules: empty → v5 0x85; "$x" → 3.1.1 identifier rejected (2); 129 bytes → rejected', async () => {
-    await assert.rejects(connackOf(h.url('alice'), { protocolVersion: 5, clientId: '' }), (err: Error & { code?: number }) => err.code === 0x85);
+  it('client id rules: empty → v5 gets an assigned id, 3.1.1 identifier rejected (2); "$x" → rejected; 129 bytes → rejected', async () => {
+    const v5 = await connackOf(h.url('alice'), { protocolVersion: 5, clientId: '' });
+    assert.equal(v5.connack.reasonCode, 0);
+    assert.match(String(v5.connack.properties?.assignedClientIdentifier), /^certgate-[0-9a-f-]{36}$/);
+    v5.client.end(true);
+    await assert.rejects(connackOf(h.url('alice'), { protocolVersion: 4, clientId: '' }), (err: Error & { code?: number }) => err.code === 2);
     await assert.rejects(connackOf(h.url('alice'), { protocolVersion: 4, clientId: '$x' }), (err: Error & { code?: number }) => err.code === 2);
     await assert.rejects(connackOf(h.url('alice'), { protocolVersion: 4, clientId: 'c'.repeat(129) }), (err: Error & { code?: number }) => err.code === 2);
   });

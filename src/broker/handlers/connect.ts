@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { ConnectionAuthorization } from '../../access/index.js';
 import type { Connection } from '../connection.js';
@@ -30,10 +31,13 @@ export function handleConnect(conn: Connection, packet: IConnectPacket): void {
     connackRefusal(conn, V4_CONNACK.NOT_AUTHORIZED, REASON_CODES.BAD_AUTHENTICATION_METHOD, 'enhanced authentication is not supported');
     return;
   }
-  const clientId = packet.clientId;
+  // MQTT 5 with an empty client id: the server assigns one and returns it in CONNACK (Assigned Client
+  // Identifier), as AWS IoT does [MQTT-3.1.3-6, MQTT-3.2.2-16]. MQTT 3.1.1 still needs one.
+  const assigned = version === 5 && packet.clientId.length === 0;
+  const clientId = assigned ? `certgate-${randomUUID()}` : packet.clientId;
   const idProblem =
     clientId.length === 0
-      ? 'empty client id (AWS IoT requires one)'
+      ? 'empty client id (MQTT 3.1.1: AWS IoT requires one)'
       : Buffer.byteLength(clientId, 'utf8') > BROKER_LIMITS.maxClientIdBytes
         ? `client id longer than ${BROKER_LIMITS.maxClientIdBytes} bytes`
         : clientId.startsWith('$')
@@ -68,7 +72,7 @@ export function handleConnect(conn: Connection, packet: IConnectPacket): void {
     .then(
       (auth) => {
         if (conn.state !== 'connecting') return;
-        accept(conn, packet, auth, cleanStart);
+        accept(conn, packet, auth, cleanStart, assigned);
       },
       (err: unknown) => {
         conn.ctx.logger.error({ err, clientId }, 'broker: authorization failed');
@@ -78,7 +82,7 @@ export function handleConnect(conn: Connection, packet: IConnectPacket): void {
     );
 }
 
-function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthorization, cleanStart: boolean): void {
+function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthorization, cleanStart: boolean, assignedClientId: boolean): void {
   const clientId = conn.clientId;
   const decision = auth.connect();
   if (decision.effect !== 'Allow') {
@@ -178,6 +182,7 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
       subscriptionIdentifiersAvailable: false,
       sharedSubscriptionAvailable: true,
       receiveMaximum: BROKER_LIMITS.maxInflightQos1,
+      ...(assignedClientId ? { assignedClientIdentifier: clientId } : {}),
       ...(keepAlive !== requestedKeepAlive ? { serverKeepAlive: keepAlive } : {}),
       ...(expiry !== requestedExpiry ? { sessionExpiryInterval: expiry } : {}),
     };
