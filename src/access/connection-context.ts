@@ -11,7 +11,8 @@ const PRINCIPAL_THINGS_READ = 1000;
 /**
  * The policy-variable values of one connection (policies.md "Policy variables"), built once at
  * CONNECT: certificate values, iot:ClientId, iot:DomainName, aws:SourceIp, iot:ConnectAttributes and,
- * when the client id is the name of a thing attached to the certificate, iot:Connection.Thing.*.
+ * iot:Connection.Thing.* for the thing exclusively attached to the certificate, or else the attached thing the
+ * client id names.
  * Only aws:CurrentTime and aws:EpochTime change afterwards (see `ConnectionClock`).
  */
 export async function connectionValues(
@@ -31,20 +32,20 @@ export async function connectionValues(
   if (connect.hasWill) attributes.push('LastWill');
   if (attributes.length > 0) values['iot:ConnectAttributes'] = attributes;
 
-  // iot:Connection.Thing.ThingName/ThingTypeName/Attributes[…] exist only when the client id names a thing
-  // attached to this certificate; IsAttached is always set, true or false (AWS "Thing policy variables":
-  // "This variable has value true or false indicating that the connecting thing is attached …").
+  // iot:Connection.Thing.* (AWS "Thing policy variables", "exclusive thing"): with an EXCLUSIVE_THING
+  // association the certificate's one thing is the connection's thing, whatever the client id; otherwise
+  // the client id must name a thing attached to the certificate. IsAttached is always set, true or false.
   values['iot:Connection.Thing.IsAttached'] = false;
-  if (connect.clientId !== '') {
-    const links = await store.listPrincipalThings(principal.scope, principal.certificateArn, PRINCIPAL_THINGS_READ);
-    if (links.some((l) => l.thingName === connect.clientId)) {
-      const thing = await store.getThing(principal.scope, connect.clientId);
-      if (thing) {
-        values['iot:Connection.Thing.ThingName'] = thing.thingName;
-        if (thing.thingTypeName !== null) values['iot:Connection.Thing.ThingTypeName'] = thing.thingTypeName;
-        for (const [name, value] of Object.entries(thing.attributes)) values[`iot:Connection.Thing.Attributes[${name}]`] = value;
-        values['iot:Connection.Thing.IsAttached'] = true;
-      }
+  const links = await store.listPrincipalThings(principal.scope, principal.certificateArn, PRINCIPAL_THINGS_READ);
+  const exclusive = links.find((l) => l.thingPrincipalType === 'EXCLUSIVE_THING');
+  const link = exclusive ?? (connect.clientId !== '' ? links.find((l) => l.thingName === connect.clientId) : undefined);
+  if (link !== undefined) {
+    const thing = await store.getThing(principal.scope, link.thingName);
+    if (thing) {
+      values['iot:Connection.Thing.ThingName'] = thing.thingName;
+      if (thing.thingTypeName !== null) values['iot:Connection.Thing.ThingTypeName'] = thing.thingTypeName;
+      for (const [name, value] of Object.entries(thing.attributes)) values[`iot:Connection.Thing.Attributes[${name}]`] = value;
+      values['iot:Connection.Thing.IsAttached'] = true;
     }
   }
   values['aws:CurrentTime'] = '';

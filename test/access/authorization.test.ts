@@ -102,6 +102,22 @@ describe('authorization (data-plane.md "Authorization points", policies.md)', ()
     assert.equal(effect((await open('not-a-thing')).connect()), 'ImplicitDeny');
   });
 
+  it('EXCLUSIVE_THING: the exclusively attached thing is the connection\'s thing whatever the client id (AWS "exclusive thing")', async () => {
+    const acme = await registeredCa(f, scope, 'Acme Exclusive');
+    const other = await registeredDevice(f, scope, acme.ca, 'CN=pump-9, O=Acme Devices');
+    const otherArn = `arn:aws:iot:${scope.region}:${scope.accountId}:cert/${other.device.certificateId}`;
+    await createThing(f.deps, scope, { thingName: 'pump-9', attributePayload: { attributes: { fleet: 'south' } } });
+    await attachThingPrincipal(f.deps, scope, { thingName: 'pump-9', principal: otherArn, thingPrincipalType: 'EXCLUSIVE_THING' });
+    await attachPolicy(f.deps, scope, { policyName: 'conditions', target: otherArn });
+    const otherPeer = peer(other.device.der, endpoint);
+    const admission = await f.access.admit(otherPeer);
+    assert.ok(admission.admitted);
+    const auth = await f.access.authorize(admission.principal, connectInfo('any-client-id'), otherPeer);
+    assert.equal(effect(auth.publish('fleet/south/x', false)), 'Allow', 'Attributes[fleet] of the exclusive thing');
+    assert.equal(effect(auth.publish('attached/x', false)), 'Allow', 'IsAttached is true');
+    assert.equal(effect(auth.publish('fleet/north/x', false)), 'ImplicitDeny');
+  });
+
   it('thing attributes are variables only for the attached thing', async () => {
     assert.equal(effect((await open('sensor-1')).publish('fleet/north/x', false)), 'Allow');
     assert.equal(effect((await open('sensor-1')).publish('fleet/south/x', false)), 'ImplicitDeny');
