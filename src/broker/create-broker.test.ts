@@ -615,6 +615,13 @@ describe('namespaces and lifecycle events', () => {
     assert.equal(de.disconnectReason, 'CLIENT_INITIATED_DISCONNECT');
     assert.equal(de.versionNumber, ce.versionNumber);
     assert.equal(de.sessionIdentifier, ce.sessionIdentifier);
+    // The next connection of the same client id has a greater versionNumber.
+    const again = await h.connect('alice', { protocolVersion: 4, clientId: 'life-dev' });
+    const c2 = await box.next();
+    assert.equal(c2.topic, '$aws/events/presence/connected/life-dev');
+    assert.ok(Number((JSON.parse(c2.payload) as { versionNumber: number }).versionNumber) > Number(ce.versionNumber));
+    await again.endAsync();
+    await box.next();
     await watcher.endAsync();
   });
 

@@ -24,8 +24,12 @@ export class Namespace {
   readonly online = new Map<string, OnlineClient>();
   readonly subscriptions = new TopicTrie<SubscriptionEntry>();
   readonly retained = new RetainedStore();
-  /** Lifecycle versionNumber per client id (AWS: shared by a connect and its disconnect). */
-  readonly versions = new Map<string, number>();
+  /**
+   * Lifecycle versionNumber source (AWS: increases with each connection of a client id, shared by a
+   * connect and its disconnect). One sequence for the namespace keeps that promise for every client id
+   * without remembering client ids that have gone (memory stays bounded).
+   */
+  #versionSequence = 0;
   /** Round-robin position per shared group (`group\0filter`). */
   readonly shareCursor = new Map<string, number>();
   /** Wills waiting out their Will Delay Interval, cancelled when the client id reconnects. */
@@ -65,10 +69,9 @@ export class Namespace {
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
   }
 
-  nextVersion(clientId: string): number {
-    const v = (this.versions.get(clientId) ?? 0) + 1;
-    this.versions.set(clientId, v);
-    return v;
+  nextVersion(): number {
+    this.#versionSequence += 1;
+    return this.#versionSequence;
   }
 }
 

@@ -192,7 +192,7 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   conn.write(connack);
   conn.connackSent = true;
   conn.state = 'connected';
-  conn.versionNumber = conn.ns.nextVersion(clientId);
+  conn.versionNumber = conn.ns.nextVersion();
   if (lifecycleEventsAllowed(clientId)) {
     conn.ctx.publishEvent(
       conn.ns,
