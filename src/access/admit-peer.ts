@@ -7,7 +7,7 @@ import type { PeerCertificateCache } from './peer-certificate.js';
 import type { RegistryLookups } from './registry-lookups.js';
 import { routeServerName } from './server-name.js';
 import { refuseUnknownCertificate } from './unknown-certificate.js';
-import type { UnknownCertificateHandler } from './unknown-certificate.js';
+import type { PendingActivationHandler, UnknownCertificateHandler } from './unknown-certificate.js';
 
 export interface AdmissionDeps {
   readonly lookups: RegistryLookups;
@@ -17,6 +17,8 @@ export interface AdmissionDeps {
   readonly defaultRegion: string;
   readonly requireSni: boolean;
   readonly onUnknownCertificate: UnknownCertificateHandler;
+  /** JITR: a certificate still PENDING_ACTIVATION was presented (its registered event is published again). */
+  readonly onPendingActivation?: PendingActivationHandler | undefined;
   readonly logger: Logger;
 }
 
@@ -28,7 +30,7 @@ function refuse(
   refusal: AdmissionRefusal,
   reason: string,
   about: { certificateId?: string | undefined; scope?: Scope | undefined; region?: string | undefined } = {},
-): AdmissionResult {
+): Extract<AdmissionResult, { admitted: false }> {
   const region = about.scope?.region ?? about.region;
   return {
     admitted: false,
@@ -130,7 +132,9 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
   const scope = cert.scope;
   const about = { certificateId, scope };
   if (cert.status !== 'ACTIVE') {
-    return refuse('CERTIFICATE_NOT_ACTIVE', `certificate ${certificateId} is ${cert.status} in ${where(scope)}; only ACTIVE certificates may connect`, about);
+    const refused = refuse('CERTIFICATE_NOT_ACTIVE', `certificate ${certificateId} is ${cert.status} in ${where(scope)}; only ACTIVE certificates may connect`, about);
+    const onConnect = cert.status === 'PENDING_ACTIVATION' ? deps.onPendingActivation?.(cert) : undefined;
+    return onConnect === undefined ? refused : { ...refused, onConnect };
   }
   const now = deps.clock.now();
   const { notBefore, notAfter } = presented;

@@ -10,7 +10,7 @@ import { PeerCertificateCache } from './peer-certificate.js';
 import { PolicySets } from './policy-sets.js';
 import { RegistryLookups } from './registry-lookups.js';
 import { refuseUnknownCertificate } from './unknown-certificate.js';
-import type { UnknownCertificateHandler } from './unknown-certificate.js';
+import type { PendingActivationHandler, UnknownCertificateHandler } from './unknown-certificate.js';
 
 export interface DeviceAccessDeps {
   readonly store: RegistryStore;
@@ -24,6 +24,8 @@ export interface DeviceAccessDeps {
   readonly logger?: Logger;
   /** JITR/JITP seam; default: unknown certificates are refused. */
   readonly onUnknownCertificate?: UnknownCertificateHandler;
+  /** JITR seam for certificates still PENDING_ACTIVATION; default: plain refusal. */
+  readonly onPendingActivation?: PendingActivationHandler;
   /** Longest trust in a cached registry read that no event invalidates (default 30 s). */
   readonly cacheTtlMs?: number;
   /** Bound of each cache (certificates, accounts, CAs, compiled policy versions); default 100,000. */
@@ -57,6 +59,7 @@ export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess
     defaultRegion: deps.defaultRegion,
     requireSni: deps.requireSni,
     onUnknownCertificate: deps.onUnknownCertificate ?? refuseUnknownCertificate,
+    onPendingActivation: deps.onPendingActivation,
     logger,
   };
 

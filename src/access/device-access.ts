@@ -53,7 +53,29 @@ export type AdmissionResult =
       readonly certificateId?: string;
       readonly accountId?: string;
       readonly region?: string;
+      /**
+       * Just-in-time registration (provisioning.md): work to do once the refused connection's MQTT CONNECT
+       * arrives (a bare TLS handshake registers nothing). The connection is refused either way.
+       */
+      readonly onConnect?: ConnectFollowUp;
     };
+
+/** A message the service itself publishes into an account's topic namespace (e.g. `$aws/events/...`). */
+export interface ServiceMessage {
+  readonly scope: Scope;
+  readonly topic: string;
+  /** JSON text. */
+  readonly payload: string;
+}
+
+/** What a follow-up did: reasons for the access log, and the service messages to publish. */
+export interface FollowUpOutcome {
+  readonly reasons: readonly string[];
+  readonly messages: readonly ServiceMessage[];
+}
+
+/** Runs when the refused connection's CONNECT arrives; never rejects (failures are outcomes with reasons). */
+export type ConnectFollowUp = () => Promise<FollowUpOutcome>;
 
 /** What MQTT CONNECT adds to the picture (iot:ClientId, iot:ConnectAttributes …). */
 export interface ConnectInfo {

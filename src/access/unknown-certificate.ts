@@ -1,6 +1,7 @@
 import type { Scope } from '../kernel/index.js';
 import type { ParsedCertificate } from '../pki/index.js';
-import type { AdmissionResult, ConnectionPeer } from './device-access.js';
+import type { Certificate } from '../registry/index.js';
+import type { AdmissionResult, ConnectFollowUp, ConnectionPeer } from './device-access.js';
 
 /**
  * The seam for just-in-time registration (JITR/JITP, provisioning.md): called when a well-formed
@@ -25,3 +26,9 @@ export type UnknownCertificateHandler = (input: UnknownCertificateInput) => Prom
 
 /** Today's behaviour: nothing is provisioned on the fly. */
 export const refuseUnknownCertificate: UnknownCertificateHandler = () => Promise.resolve(undefined);
+
+/**
+ * JITR's second seam: a registered certificate that is still PENDING_ACTIVATION was presented. AWS publishes
+ * the registered event again each time; return the follow-up that does so once CONNECT arrives, or undefined.
+ */
+export type PendingActivationHandler = (certificate: Certificate) => ConnectFollowUp | undefined;

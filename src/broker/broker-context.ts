@@ -4,6 +4,7 @@ import type { Connection } from './connection.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
 import type { Namespace } from './namespace.js';
 import type { MessageBus } from './ports.js';
+import type { ServiceTopics } from './service-topics.js';
 
 /** What every connection of one broker shares: the ports, the namespaces, the live connections. */
 export interface BrokerContext {
@@ -12,6 +13,8 @@ export interface BrokerContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly bus: MessageBus;
+  /** Topics the service answers itself (fleet provisioning); absent: none. */
+  readonly serviceTopics?: ServiceTopics | undefined;
   readonly connections: Set<Connection>;
   namespace(scope: Scope): Namespace;
   /** Publishes a service message (lifecycle event) into a namespace. */

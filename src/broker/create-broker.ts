@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { AccessLog, ConnectionPeer, DeviceAccess } from '../access/index.js';
+import type { AccessLog, ConnectionPeer, DeviceAccess, ServiceMessage } from '../access/index.js';
 import type { Clock, Logger, Scope } from '../kernel/index.js';
 import type { BrokerContext } from './broker-context.js';
 import { Connection } from './connection.js';
@@ -10,6 +10,7 @@ import type { MessageBus } from './ports.js';
 import { REASON_CODES } from './reason-codes.js';
 import { refuseConnection } from './refuse-connection.js';
 import { routeMessage } from './route-message.js';
+import type { ServiceTopics } from './service-topics.js';
 
 export interface BrokerDeps {
   access: DeviceAccess;
@@ -17,6 +18,8 @@ export interface BrokerDeps {
   clock: Clock;
   logger: Logger;
   bus?: MessageBus;
+  /** Topics certgate answers itself (fleet provisioning MQTT API). */
+  serviceTopics?: ServiceTopics | undefined;
 }
 
 export interface Broker {
@@ -27,6 +30,8 @@ export interface Broker {
   handle(stream: Duplex, peer: ConnectionPeer): void;
   /** Close every connection using this certificate; resolves with how many once they are closed. */
   disconnectCertificate(scope: Scope, certificateId: string, reason: string): Promise<number>;
+  /** Publish a message of the service's own (e.g. `$aws/events/certificates/registered/<caId>`) into an account's namespace. */
+  publishServiceMessage(message: ServiceMessage): void;
   connectionCount(): number;
   close(): Promise<void>;
 }
@@ -44,6 +49,7 @@ export function createBroker(deps: BrokerDeps): Broker {
     clock: deps.clock,
     logger: deps.logger,
     bus,
+    serviceTopics: deps.serviceTopics,
     connections,
     namespace(scope: Scope): Namespace {
       const key = namespaceKey(scope);
@@ -96,7 +102,7 @@ export function createBroker(deps: BrokerDeps): Broker {
           return;
         }
         if (!result.admitted) {
-          refuseConnection(stream, peer, result, deps);
+          refuseConnection(stream, peer, result, { ...deps, publish: publishServiceMessage });
           return;
         }
         deps.accessLog.record({
@@ -117,6 +123,19 @@ export function createBroker(deps: BrokerDeps): Broker {
         stream.destroy();
       },
     );
+  }
+
+  function publishServiceMessage(message: ServiceMessage): void {
+    bus.publish({
+      namespace: namespaceKey(message.scope),
+      topic: message.topic,
+      payload: Buffer.from(message.payload),
+      qos: 1,
+      retain: false,
+      properties: { contentType: 'application/json' },
+      expiresAt: undefined,
+      originClientId: undefined,
+    });
   }
 
   async function disconnectCertificate(scope: Scope, certificateId: string, reason: string): Promise<number> {
@@ -151,5 +170,5 @@ export function createBroker(deps: BrokerDeps): Broker {
     unsubscribe();
   }
 
-  return { handle, disconnectCertificate, connectionCount: () => connections.size, close };
+  return { handle, disconnectCertificate, publishServiceMessage, connectionCount: () => connections.size, close };
 }

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
-import type { AccessLog, AdmissionResult, ConnectionPeer } from '../access/index.js';
+import type { AccessLog, AdmissionResult, ConnectionPeer, ServiceMessage } from '../access/index.js';
 import type { Clock, Logger } from '../kernel/index.js';
 import { BROKER_LIMITS } from './limits.js';
 import { REASON_CODES } from './reason-codes.js';
@@ -12,8 +12,16 @@ type Refusal = Extract<AdmissionResult, { admitted: false }>;
  * A peer admission refused (data-plane.md "Authenticating the device" step 4): the reason is
  * recorded and logged; on the wire, MQTT 3.1.1 is closed without CONNACK and MQTT 5 gets CONNACK 0x87,
  * once its CONNECT arrives (or the stream is closed after a short wait). No session state is created.
+ * A refusal with a follow-up (just-in-time registration) runs it when the CONNECT arrives — never on a bare
+ * TLS handshake (aws-reference.md §2.1) — records its outcome, publishes its service messages (the registered
+ * event) and then refuses as above: AWS closes the connection after registering.
  */
-export function refuseConnection(stream: Duplex, peer: ConnectionPeer, refusal: Refusal, deps: { accessLog: AccessLog; logger: Logger; clock: Clock }): void {
+export function refuseConnection(
+  stream: Duplex,
+  peer: ConnectionPeer,
+  refusal: Refusal,
+  deps: { accessLog: AccessLog; logger: Logger; clock: Clock; publish?: ((message: ServiceMessage) => void) | undefined },
+): void {
   deps.accessLog.record({
     at: deps.clock.now(),
     kind: 'admission',
@@ -40,19 +48,53 @@ export function refuseConnection(stream: Duplex, peer: ConnectionPeer, refusal: 
   };
   const timer = setTimeout(finish, BROKER_LIMITS.refusalConnectWaitMs);
   timer.unref();
-  parser.on('packet', (packet: Packet) => {
-    if (done) return;
-    if (packet.cmd === 'connect' && packet.protocolVersion === 5) {
-      done = true;
-      clearTimeout(timer);
-      stream.removeAllListeners('data');
-      stream.end(mqtt.generate({ cmd: 'connack', sessionPresent: false, reasonCode: REASON_CODES.NOT_AUTHORIZED }, { protocolVersion: 5 }));
-      const t = setTimeout(() => stream.destroy(), 2000);
-      t.unref();
-      stream.once('close', () => clearTimeout(t));
+  const answer = (protocolVersion: number | undefined): void => {
+    if (stream.destroyed) return;
+    if (protocolVersion !== 5) {
+      stream.destroy();
       return;
     }
-    finish();
+    stream.end(mqtt.generate({ cmd: 'connack', sessionPresent: false, reasonCode: REASON_CODES.NOT_AUTHORIZED }, { protocolVersion: 5 }));
+    const t = setTimeout(() => stream.destroy(), 2000);
+    t.unref();
+    stream.once('close', () => clearTimeout(t));
+  };
+  parser.on('packet', (packet: Packet) => {
+    if (done) return;
+    if (packet.cmd !== 'connect') {
+      finish();
+      return;
+    }
+    done = true;
+    clearTimeout(timer);
+    stream.removeAllListeners('data');
+    if (refusal.onConnect === undefined) {
+      answer(packet.protocolVersion);
+      return;
+    }
+    const clientId = packet.clientId;
+    refusal.onConnect().then(
+      (outcome) => {
+        deps.accessLog.record({
+          at: deps.clock.now(),
+          kind: 'admission',
+          outcome: 'denied',
+          ...(refusal.accountId !== undefined ? { accountId: refusal.accountId } : {}),
+          ...(refusal.region !== undefined ? { region: refusal.region } : {}),
+          ...(refusal.certificateId !== undefined ? { certificateId: refusal.certificateId } : {}),
+          clientId,
+          remoteAddress: peer.remoteAddress,
+          reasons: outcome.reasons,
+        });
+        deps.logger.info({ certificateId: refusal.certificateId, clientId, reasons: outcome.reasons }, 'broker: just-in-time registration at CONNECT');
+        for (const message of outcome.messages) deps.publish?.(message);
+        answer(packet.protocolVersion);
+      },
+      (err: unknown) => {
+        deps.logger.error({ err, certificateId: refusal.certificateId }, 'broker: just-in-time registration failed');
+        answer(packet.protocolVersion);
+      },
+    );
   });
   parser.on('error', finish);
   stream.on('data', (chunk: Buffer) => {

@@ -1,6 +1,8 @@
 import { systemClock } from '../kernel/index.js';
 import { createAccount } from '../registry/accounts/create-account.js';
 import type { CreateAccountInput } from '../registry/accounts/create-account.js';
+import { updateAccountSettings } from '../registry/accounts/update-account-settings.js';
+import type { UpdateAccountSettingsInput } from '../registry/accounts/update-account-settings.js';
 import { endpointAddress } from '../registry/accounts/data-endpoint.js';
 import type { Account } from '../registry/entities.js';
 import type { AccountsConfig } from './config.js';
@@ -28,6 +30,20 @@ export async function listAccountsInDataDir(config: AccountsConfig): Promise<Acc
   try {
     const accounts = await store.listAccounts();
     return accounts.map((account) => ({ account, endpoint: endpointAddress(account, config.region, config.domain) }));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `certgate accounts update`: opens the data dir's store, changes the account's settings, closes. A running
+ * server reads account settings through its registry cache, so it applies the change within that cache's TTL.
+ */
+export async function updateAccountInDataDir(config: AccountsConfig, input: UpdateAccountSettingsInput): Promise<AccountSummary> {
+  const store = await openRegistryStore(config.dataDir);
+  try {
+    const account = await updateAccountSettings({ store }, input);
+    return { account, endpoint: endpointAddress(account, config.region, config.domain) };
   } finally {
     await store.close();
   }

@@ -39,6 +39,12 @@ export const SETTINGS = {
   },
   region: { flag: '--region <region>', env: 'CERTGATE_REGION', default: 'us-east-1', description: 'AWS region certgate serves' },
   domain: { flag: '--domain <domain>', env: 'CERTGATE_DOMAIN', default: 'localhost', description: 'DNS domain of data endpoints (<prefix>-ats.iot.<region>.<domain>)' },
+  fleetTokenTtl: {
+    flag: '--fleet-token-ttl <seconds>',
+    env: 'CERTGATE_FLEET_TOKEN_TTL',
+    default: '3600',
+    description: 'fleet provisioning: lifetime of a certificateOwnershipToken; a certificate created over MQTT and not provisioned by then is deleted (AWS: 3600)',
+  },
   logLevel: { flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', description: 'fatal|error|warn|info|debug|trace|silent (JSON logs on stderr)' },
 } as const;
 
@@ -64,6 +70,8 @@ export interface CertgateConfig {
   readonly region: string;
   readonly domain: string;
   readonly logLevel: LogLevel;
+  /** --fleet-token-ttl in seconds: absent = 3600 (AWS's one hour). */
+  readonly fleetTokenTtlSeconds?: number;
   /** CERTGATE_MASTER_KEY when set (base64 or hex of 32 bytes); otherwise DATA/master.key is used. */
   readonly masterKey?: string;
 }
@@ -125,6 +133,12 @@ function extraRegions(raw: RawSettings, env: Environment): { extraRegions?: read
   return list.length === 0 ? {} : { extraRegions: [...new Set(list)] };
 }
 
+function fleetTokenTtl(raw: RawSettings, env: Environment): { fleetTokenTtlSeconds?: number } {
+  const v = pick('fleetTokenTtl', raw, env);
+  if (!/^\d{1,7}$/.test(v) || Number(v) < 1) throw new StartupError(`${source('fleetTokenTtl', raw)}: '${v}' is not a number of seconds (1-9999999)`);
+  return Number(v) === 3600 ? {} : { fleetTokenTtlSeconds: Number(v) };
+}
+
 function dataDir(raw: RawSettings, env: Environment, cwd: string): string {
   const v = pick('dataDir', raw, env);
   if (v.trim() === '') throw new StartupError(`${source('dataDir', raw)}: empty path`);
@@ -145,6 +159,7 @@ export function resolveServeConfig(raw: RawSettings, env: Environment, cwd: stri
     ...optionalPort('alpnPort', raw, env),
     ...requireSni(raw, env),
     ...extraRegions(raw, env),
+    ...fleetTokenTtl(raw, env),
     region: region(raw, env),
     domain: domain(raw, env),
     logLevel,

@@ -19,6 +19,7 @@ import type { CertgateConfig } from './config.js';
 import { dataDirLayout } from './data-dir-layout.js';
 import type { DataDirLayout } from './data-dir-layout.js';
 import { openRegistryStore } from './open-registry-store.js';
+import { createFleetProvisioningService, startUnclaimedCertificateSweeper } from './fleet-provisioning-service.js';
 import { ensureServiceCas } from './service-cas.js';
 import type { ServiceCas } from './service-cas.js';
 import { startDataPlane } from './start-data-plane.js';
@@ -107,6 +108,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       domain: config.domain,
       events,
     };
+    const fleetProvisioning = createFleetProvisioningService({ registry: deps, masterKey, tokenTtlSeconds: config.fleetTokenTtlSeconds });
     const dataPlane: StartedDataPlane = await startDataPlane({
       config: {
         host: config.host,
@@ -121,7 +123,10 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       store,
       clock,
       logger,
+      registry: deps,
+      serviceTopics: fleetProvisioning.serviceTopics,
     });
+    const sweeper = startUnclaimedCertificateSweeper(fleetProvisioning.fleet, fleetProvisioning.sweepIntervalMs, logger);
     // Certificate revocations, deletions, strict-mode CA changes and policy changes reach the data plane
     // before the API call answers (registry events are awaited).
     const unsubscribeEvents = events.subscribe(dataPlane.onRegistryEvent);
@@ -136,6 +141,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
     } catch (e) {
       await app.close().catch(() => undefined);
       unsubscribeEvents();
+      await sweeper.stop();
       await dataPlane.close().catch(() => undefined);
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
@@ -166,6 +172,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
           try {
             await app.close();
             unsubscribeEvents();
+            await sweeper.stop();
             await dataPlane.close();
           } finally {
             await store.close();

@@ -4,7 +4,11 @@ import { createBroker } from '../broker/index.js';
 import type { Broker } from '../broker/index.js';
 import { createMqttTlsListener } from '../broker/listeners/index.js';
 import type { MqttTlsListener } from '../broker/listeners/index.js';
+import type { ServiceTopics } from '../broker/service-topics.js';
 import type { Clock, Logger, Scope } from '../kernel/index.js';
+import { createJitpProvisioner, createJustInTimeRegistration } from '../provisioning/jit/index.js';
+import type { StoredJitpTemplate } from '../provisioning/jit/index.js';
+import type { RegistryDeps } from '../registry/registry-deps.js';
 import type { RegistryEvent, RegistryEventListener } from '../registry/registry-events.js';
 import type { RegistryStore } from '../registry/ports.js';
 import { issueServerCertificates } from './server-certificates.js';
@@ -59,15 +63,27 @@ export async function startDataPlane(deps: {
   readonly store: RegistryStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Topics certgate answers itself (fleet provisioning MQTT API). */
+  readonly serviceTopics?: ServiceTopics | undefined;
+  /** Enables just-in-time registration/provisioning (JITR/JITP) of certificates signed by auto-registering CAs. */
+  readonly registry?: RegistryDeps | undefined;
+  /** JITP templates named by a CA's registrationConfig.templateName. */
+  readonly findJitpTemplate?: ((store: RegistryStore, scope: Scope, templateName: string) => Promise<StoredJitpTemplate | undefined>) | undefined;
 }): Promise<StartedDataPlane> {
   const { config, store, clock, logger } = deps;
   const regions = [config.region, ...config.extraRegions.filter((r) => r !== config.region)];
   const serverCertificates = await issueServerCertificates({ cas: deps.cas, regions, domain: config.domain, host: config.host, now: clock.now() });
   const credentials = [serverCertificates.rsa, serverCertificates.ecc];
 
-  const access = createDeviceAccess({ store, clock, domain: config.domain, defaultRegion: config.region, requireSni: config.requireSni, logger });
+  const jit = deps.registry === undefined
+    ? undefined
+    : createJustInTimeRegistration({ store, clock, logger, provision: createJitpProvisioner({ registry: deps.registry, findTemplate: deps.findJitpTemplate }) });
+  const access = createDeviceAccess({
+    store, clock, domain: config.domain, defaultRegion: config.region, requireSni: config.requireSni, logger,
+    ...(jit !== undefined ? { onUnknownCertificate: jit.onUnknownCertificate, onPendingActivation: jit.onPendingActivation } : {}),
+  });
   const accessLog = createAccessLog();
-  const broker: Broker = createBroker({ access, accessLog, clock, logger });
+  const broker: Broker = createBroker({ access, accessLog, clock, logger, serviceTopics: deps.serviceTopics });
 
   const listeners: MqttTlsListener[] = [];
   try {

@@ -9,6 +9,7 @@ import type {
   Thing,
   ThingPrincipal,
 } from './entities.js';
+import type { ProvisioningTemplateRecord, ProvisioningTemplateVersion } from './provisioning-templates/provisioning-template-entities.js';
 
 /**
  * The registry's storage port. Implemented by store/ (Kysely over SQLite today, PostgreSQL later);
@@ -82,6 +83,11 @@ export interface CertificateStore {
   /** Certificates owned by scope that are PENDING_TRANSFER to another account. */
   listOutgoingCertificates(scope: Scope, page: PageRequest): Promise<Certificate[]>;
   countCertificatesByCa(scope: Scope, caCertificateId: string): Promise<number>;
+  /**
+   * Fleet provisioning's sweeper: PENDING_ACTIVATION certificates issued by certgate (no CA) created before
+   * `createdBefore`, in every account and region, ordered by (creationDate, certificateId).
+   */
+  listUnclaimedCertificates(createdBefore: Date, page: PageRequest): Promise<Certificate[]>;
 }
 
 export interface CaCertificateStore {
@@ -147,13 +153,30 @@ export interface PolicyStore {
   countPolicyTargets(scope: Scope, policyName: string): Promise<number>;
 }
 
+export interface ProvisioningTemplateStore {
+  insertProvisioningTemplate(template: ProvisioningTemplateRecord): Promise<void>;
+  getProvisioningTemplate(scope: Scope, templateName: string): Promise<ProvisioningTemplateRecord | undefined>;
+  updateProvisioningTemplate(template: ProvisioningTemplateRecord): Promise<boolean>;
+  /** Deletes the template and all its versions. */
+  deleteProvisioningTemplate(scope: Scope, templateName: string): Promise<boolean>;
+  /** Ordered by template name ascending; `afterName` exclusive. */
+  listProvisioningTemplates(scope: Scope, limit: number, afterName?: string): Promise<ProvisioningTemplateRecord[]>;
+
+  insertProvisioningTemplateVersion(version: ProvisioningTemplateVersion): Promise<void>;
+  getProvisioningTemplateVersion(scope: Scope, templateName: string, versionId: number): Promise<ProvisioningTemplateVersion | undefined>;
+  /** All versions, oldest (lowest versionId) first. */
+  listProvisioningTemplateVersions(scope: Scope, templateName: string): Promise<ProvisioningTemplateVersion[]>;
+  deleteProvisioningTemplateVersion(scope: Scope, templateName: string, versionId: number): Promise<boolean>;
+}
+
 export interface RegistryStore
   extends AccountStore,
     RegistrationCodeStore,
     CertificateStore,
     CaCertificateStore,
     ThingStore,
-    PolicyStore {
+    PolicyStore,
+    ProvisioningTemplateStore {
   /** Run fn atomically; the store passed to fn is bound to the transaction. Nested calls join the outer one. */
   transaction<T>(fn: (tx: RegistryStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -10,8 +10,10 @@ import { sql } from 'kysely';
 import { openSqliteStore } from '../../src/store/index.js';
 import { newAccountId } from '../../src/kernel/index.js';
 import { registryStoreContract } from './registry-store.contract.js';
+import { provisioningTemplateStoreContract } from './provisioning-template-store.contract.js';
 
 registryStoreContract('SQLite in memory', () => openSqliteStore({ file: ':memory:' }));
+provisioningTemplateStoreContract('SQLite in memory', () => openSqliteStore({ file: ':memory:' }));
 
 const dir = mkdtempSync(join(tmpdir(), 'certgate-store-'));
 const file = join(dir, 'registry.db');
@@ -38,11 +40,15 @@ describe('openSqliteStore', () => {
 
   it('migrating an already migrated database is a no-op', async () => {
     const a = await openSqliteStore({ file });
+    const first = (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(a.db)).rows.map((r) => r.name);
     await a.close();
+    assert.equal(first[0], '0001-initial');
+    assert.ok(first.includes('0002-provisioning-templates'));
+    assert.equal(new Set(first).size, first.length);
     const b = await openSqliteStore({ file });
     try {
-      const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(b.db);
-      assert.deepEqual(rows.map((r) => r.name), ['0001-initial']);
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(b.db);
+      assert.deepEqual(rows.map((r) => r.name), first);
     } finally {
       await b.close();
     }

@@ -13,6 +13,7 @@ import type { AutoRegistrationStatus, CaCertificate, CertificateMode, Registrati
 import type { OperationTable } from '../create-api-server.js';
 import { listInput, opt, optBool, optObject, req } from './input-fields.js';
 import type { Input } from './input-fields.js';
+import { checkTemplateBody } from '../../provisioning/index.js';
 
 const arnOf = (c: CaCertificate) => iotArn(c.scope, 'cacert', c.certificateId);
 
@@ -22,6 +23,8 @@ function registrationConfigOf(input: Input): RegistrationConfig | undefined {
   const templateBody = opt(o, 'templateBody');
   const roleArn = opt(o, 'roleArn');
   const templateName = opt(o, 'templateName');
+  // An inline JITP template is checked against the template grammar now, not at a device's first connection.
+  if (templateBody !== undefined) checkTemplateBody(templateBody, 'JITP');
   return {
     ...(templateBody !== undefined ? { templateBody } : {}),
     ...(roleArn !== undefined ? { roleArn } : {}),

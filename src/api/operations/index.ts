@@ -9,6 +9,7 @@ import { caCertificateOperations } from './ca-certificate-operations.js';
 import { certificateOperations } from './certificate-operations.js';
 import { endpointAndAuthorizationOperations } from './endpoint-and-authorization-operations.js';
 import { policyOperations } from './policy-operations.js';
+import { provisioningTemplateOperations } from './provisioning-template-operations.js';
 import { thingOperations } from './thing-operations.js';
 
 export function createIotOperations(deps: RegistryDeps): OperationTable {
@@ -18,6 +19,7 @@ export function createIotOperations(deps: RegistryDeps): OperationTable {
     ...caCertificateOperations(deps, scopeOf),
     ...thingOperations(deps, scopeOf),
     ...policyOperations(deps, scopeOf),
+    ...provisioningTemplateOperations(deps, scopeOf),
     ...endpointAndAuthorizationOperations(deps, scopeOf),
   };
 }

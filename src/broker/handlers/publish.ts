@@ -3,6 +3,7 @@ import type { Connection } from '../connection.js';
 import { BROKER_LIMITS } from '../limits.js';
 import type { BusMessage, MessageProperties } from '../ports.js';
 import { REASON_CODES } from '../reason-codes.js';
+import { serveServiceRequest } from '../service-topics.js';
 import { isBasicIngest, reservedPublishProblem } from '../topics/reserved-topics.js';
 import { topicNameProblem } from '../topics/validate-topic.js';
 
@@ -54,7 +55,9 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
     return;
   }
   const auth = conn.auth!;
-  const reserved = reservedPublishProblem(topic);
+  const services = conn.ctx.serviceTopics;
+  const service = services?.classify(topic);
+  const reserved = reservedPublishProblem(topic) ?? (service?.kind === 'forbidden' ? service.why : undefined);
   const decision = reserved === undefined ? auth.publish(topic, packet.retain) : undefined;
   if (decision === undefined || decision.effect !== 'Allow') {
     const reasons = decision === undefined ? [reserved!] : decision.reasons;
@@ -64,6 +67,13 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
       return;
     }
     conn.terminate({ reason: 'FORBIDDEN_ACCESS', publishWill: true, why: `iot:Publish denied on ${topic}`, denied: reasons });
+    return;
+  }
+
+  if (services !== undefined && service?.kind === 'request') {
+    // Answered by certgate on this connection only, never routed to subscribers (fleet-provision-api).
+    if (packet.qos === 1 && packet.messageId !== undefined) conn.write({ cmd: 'puback', messageId: packet.messageId });
+    serveServiceRequest(conn, services, topic, payload);
     return;
   }
 

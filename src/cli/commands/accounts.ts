@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { resolveAccountsConfig } from '../../main/config.js';
 import type { RawSettings } from '../../main/config.js';
+import type { Account } from '../../registry/index.js';
 import type { CliIo } from '../cli-io.js';
 import { settingOption } from '../setting-option.js';
 
@@ -53,6 +54,61 @@ function accountsCreateCommand(io: CliIo): Command {
     });
 }
 
+interface UpdateOptions extends RawSettings {
+  strictCaMode?: 'on' | 'off';
+  json?: boolean;
+}
+
+function accountsUpdateCommand(io: CliIo): Command {
+  return withLocation(
+    new Command('update')
+      .description('change an account\'s settings')
+      .argument('<account>', 'the account id (12 digits) or name')
+      .addOption(
+        new Option('--strict-ca-mode <mode>', 'on: an INACTIVE CA also refuses, and disconnects, its device certificates; off (default, as AWS): they keep working')
+          .choices(['on', 'off']),
+      )
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Works while `certgate serve` runs. A running server admits new connections on account settings read through',
+          'its registry cache, so they follow the change within 30 s; UpdateCACertificate INACTIVE reads the setting',
+          'at that moment to decide whether to disconnect the CA\'s devices.',
+          '',
+        ].join('\n'),
+      ),
+  )
+    .option('--json', 'print the account as one JSON object (without its secret)')
+    .action(async (account: string, opts: UpdateOptions) => {
+      const config = resolveAccountsConfig(opts, io.env, io.cwd);
+      const { updateAccountInDataDir } = await import('../../main/accounts.js');
+      const { account: updated, endpoint } = await updateAccountInDataDir(config, {
+        account,
+        settings: { ...(opts.strictCaMode !== undefined ? { strictCaMode: opts.strictCaMode === 'on' } : {}) },
+      });
+      if (opts.json === true) {
+        io.stdout(JSON.stringify(accountJson(updated, endpoint)) + '\n');
+        return;
+      }
+      io.stdout(`updated account ${updated.name} (${updated.accountId}): strict CA mode ${onOff(updated.strictCaMode)}\n`);
+    });
+}
+
+const onOff = (b: boolean): 'on' | 'off' => (b ? 'on' : 'off');
+
+/** An account as `accounts list --json` and `accounts update --json` print it: never the secret. */
+function accountJson(account: Account, endpoint: string): Record<string, string | boolean> {
+  return {
+    name: account.name,
+    accountId: account.accountId,
+    accessKeyId: account.accessKeyId,
+    endpoint,
+    strictCaMode: account.strictCaMode,
+    createdAt: account.createdAt.toISOString(),
+  };
+}
+
 function accountsListCommand(io: CliIo): Command {
   return withLocation(new Command('list').description('list accounts (without their secrets)'))
     .option('--json', 'print a JSON array')
@@ -61,17 +117,14 @@ function accountsListCommand(io: CliIo): Command {
       const { listAccountsInDataDir } = await import('../../main/accounts.js');
       const rows = await listAccountsInDataDir(config);
       if (opts.json === true) {
-        const out = rows.map(({ account, endpoint }) => ({
-          name: account.name,
-          accountId: account.accountId,
-          accessKeyId: account.accessKeyId,
-          endpoint,
-          createdAt: account.createdAt.toISOString(),
-        }));
+        const out = rows.map(({ account, endpoint }) => accountJson(account, endpoint));
         io.stdout(JSON.stringify(out) + '\n');
         return;
       }
-      const table = [['NAME', 'ACCOUNT ID', 'ACCESS KEY ID', 'DATA ENDPOINT'], ...rows.map(({ account, endpoint }) => [account.name, account.accountId, account.accessKeyId, endpoint])];
+      const table = [
+        ['NAME', 'ACCOUNT ID', 'ACCESS KEY ID', 'DATA ENDPOINT', 'STRICT CA MODE'],
+        ...rows.map(({ account, endpoint }) => [account.name, account.accountId, account.accessKeyId, endpoint, onOff(account.strictCaMode)]),
+      ];
       const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
       io.stdout(table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n');
     });
@@ -81,5 +134,6 @@ export function accountsCommand(io: CliIo): Command {
   return new Command('accounts')
     .description('manage accounts (each has its own keys, registry and data endpoint)')
     .addCommand(accountsCreateCommand(io))
-    .addCommand(accountsListCommand(io));
+    .addCommand(accountsListCommand(io))
+    .addCommand(accountsUpdateCommand(io));
 }

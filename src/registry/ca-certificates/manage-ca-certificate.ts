@@ -6,6 +6,7 @@ import type { CaCertificateStore } from '../ports.js';
 import type { RegistryDeps } from '../registry-deps.js';
 import { revised } from '../certificates/new-certificate-record.js';
 import type { ListInput } from '../certificates/list-certificates.js';
+import { checkRegistrationConfigTemplate } from '../provisioning-templates/check-registration-config.js';
 
 export async function getCaCertificate(store: CaCertificateStore, scope: Scope, certificateId: string): Promise<CaCertificate> {
   const ca = await store.getCaCertificate(scope, certificateId);
@@ -43,6 +44,7 @@ export async function updateCaCertificate(deps: RegistryDeps, scope: Scope, inpu
       (changes as { autoRegistrationStatus: AutoRegistrationStatus }).autoRegistrationStatus = input.newAutoRegistrationStatus;
     }
     if (input.registrationConfig !== undefined) {
+      await checkRegistrationConfigTemplate(tx, scope, input.registrationConfig);
       (changes as { registrationConfig: RegistrationConfig | null }).registrationConfig = input.registrationConfig;
     }
     if (input.removeAutoRegistration) (changes as { registrationConfig: RegistrationConfig | null }).registrationConfig = null;

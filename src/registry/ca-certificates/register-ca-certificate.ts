@@ -10,6 +10,7 @@ import type { Scope } from '../../kernel/index.js';
 import { checkCertificateAcceptable, checkIsCa, checkVerificationCertificate, parseCertificatePem } from '../../pki/index.js';
 import type { CaCertificate, CertificateMode, RegistrationConfig } from '../entities.js';
 import type { RegistryDeps } from '../registry-deps.js';
+import { checkRegistrationConfigTemplate } from '../provisioning-templates/check-registration-config.js';
 
 export interface RegisterCaCertificateInput {
   readonly caCertificate: string;
@@ -43,6 +44,7 @@ export async function registerCaCertificate(deps: RegistryDeps, scope: Scope, in
   const verification = input.verificationCertificate ? parseCertificatePem(input.verificationCertificate) : undefined;
 
   return deps.store.transaction(async (tx) => {
+    await checkRegistrationConfigTemplate(tx, scope, input.registrationConfig);
     if (verification) {
       const code = await tx.getRegistrationCode(scope);
       if (!code) throw registrationCodeValidation('There is no registration code for this account; call GetRegistrationCode first');

@@ -8,14 +8,15 @@ import { newCertificateRecord } from './new-certificate-record.js';
 export async function createCertificateFromCsr(
   deps: RegistryDeps,
   scope: Scope,
-  input: { certificateSigningRequest: string; setAsActive?: boolean | undefined },
+  input: { certificateSigningRequest: string; setAsActive?: boolean | undefined; pendingActivation?: boolean | undefined },
 ): Promise<Certificate> {
   const csr = await parseCsrPem(input.certificateSigningRequest);
   const now = deps.clock.now();
   const publicKeyPem = spkiToPem(csr.spkiDer);
   const pem = await issueDeviceCertificate(deps.deviceIssuer, publicKeyPem, now);
   const certificate = newCertificateRecord(scope, parseCertificatePem(pem), {
-    status: input.setAsActive ? 'ACTIVE' : 'INACTIVE',
+    // Fleet provisioning over MQTT creates PENDING_ACTIVATION certificates (RegisterThing activates them).
+    status: input.pendingActivation ? 'PENDING_ACTIVATION' : input.setAsActive ? 'ACTIVE' : 'INACTIVE',
     caCertificateId: null,
     certificateMode: 'DEFAULT',
     now,

@@ -14,13 +14,14 @@ export interface CreatedKeysAndCertificate {
 export async function createKeysAndCertificate(
   deps: RegistryDeps,
   scope: Scope,
-  input: { setAsActive?: boolean | undefined },
+  input: { setAsActive?: boolean | undefined; pendingActivation?: boolean | undefined },
 ): Promise<CreatedKeysAndCertificate> {
   const now = deps.clock.now();
   const issued = await issueKeysAndCertificate(deps.deviceIssuer, now);
   const parsed = parseCertificatePem(issued.certificatePem);
   const certificate = newCertificateRecord(scope, parsed, {
-    status: input.setAsActive ? 'ACTIVE' : 'INACTIVE',
+    // Fleet provisioning over MQTT creates PENDING_ACTIVATION certificates (RegisterThing activates them).
+    status: input.pendingActivation ? 'PENDING_ACTIVATION' : input.setAsActive ? 'ACTIVE' : 'INACTIVE',
     caCertificateId: null,
     certificateMode: 'DEFAULT',
     now,

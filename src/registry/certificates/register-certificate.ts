@@ -74,3 +74,23 @@ async function insertRegistration(
   await tx.insertCertificate(cert);
   return cert;
 }
+
+/**
+ * Just-in-time registration (provisioning.md JITR/JITP): the device certificate, already checked against
+ * `ca` (signature, validity) by the caller, registered PENDING_ACTIVATION under that CA, in its mode.
+ * The CA must still be ACTIVE with auto-registration ENABLE (re-read here, inside the caller's transaction).
+ * Uniqueness rules as RegisterCertificate (ResourceAlreadyExists when registered already).
+ */
+export async function registerCertificateJustInTime(
+  store: RegistryStore,
+  scope: Scope,
+  device: ParsedCertificate,
+  caCertificateId: string,
+  now: Date,
+): Promise<Certificate> {
+  const ca = await store.getCaCertificate(scope, caCertificateId);
+  if (!ca) throw certificateState(`The CA certificate ${caCertificateId} is no longer registered in this account and region`);
+  if (ca.status !== 'ACTIVE') throw certificateState(`The CA certificate ${caCertificateId} is ${ca.status}; auto-registration needs an ACTIVE CA`);
+  if (ca.autoRegistrationStatus !== 'ENABLE') throw certificateState(`The CA certificate ${caCertificateId} has auto-registration DISABLE`);
+  return insertRegistration(store, scope, device, { status: 'PENDING_ACTIVATION', caCertificateId, certificateMode: ca.certificateMode, now });
+}

@@ -123,6 +123,31 @@ export interface PolicyAttachmentsTable {
   created_at: number;
 }
 
+export interface ProvisioningTemplatesTable {
+  account_id: string;
+  region: string;
+  template_name: string;
+  description: string | null;
+  template_type: string;
+  enabled: number;
+  provisioning_role_arn: string;
+  hook_target_arn: string | null;
+  hook_payload_version: string | null;
+  default_version_id: number;
+  next_version_id: number;
+  creation_date: number;
+  last_modified_date: number;
+}
+
+export interface ProvisioningTemplateVersionsTable {
+  account_id: string;
+  region: string;
+  template_name: string;
+  version_id: number;
+  template_body: string;
+  creation_date: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   registration_codes: RegistrationCodesTable;
@@ -134,4 +159,6 @@ export interface Database {
   policies: PoliciesTable;
   policy_versions: PolicyVersionsTable;
   policy_attachments: PolicyAttachmentsTable;
+  provisioning_templates: ProvisioningTemplatesTable;
+  provisioning_template_versions: ProvisioningTemplateVersionsTable;
 }

@@ -37,6 +37,8 @@ import {
 } from './row-mapping.js';
 import type { Database } from './schema.js';
 import type { SqlDialectTraits } from './sql-dialect-traits.js';
+import * as templateQueries from './sql-provisioning-template-queries.js';
+import type { ProvisioningTemplateRecord, ProvisioningTemplateVersion } from '../../registry/index.js';
 
 type PagedTable = 'certificates' | 'ca_certificates' | 'policies' | 'policy_attachments';
 
@@ -281,6 +283,17 @@ export class SqlRegistryStore implements RegistryStore {
       .where('region', '=', scope.region)
       .where('status', '=', 'PENDING_TRANSFER')
       .where('transfer_to', 'is not', null);
+    const rows = await page(q, 'creation_date', 'certificate_id', request).execute();
+    return rows.map(certificateFromRow);
+  }
+
+  async listUnclaimedCertificates(createdBefore: Date, request: PageRequest): Promise<Certificate[]> {
+    const q = this.#db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('status', '=', 'PENDING_ACTIVATION')
+      .where('ca_certificate_id', 'is', null)
+      .where('creation_date', '<', createdBefore.getTime());
     const rows = await page(q, 'creation_date', 'certificate_id', request).execute();
     return rows.map(certificateFromRow);
   }
@@ -671,6 +684,46 @@ export class SqlRegistryStore implements RegistryStore {
 
   async countPolicyTargets(scope: Scope, policyName: string): Promise<number> {
     return this.#countInScope('policy_attachments', scope, 'policy_name', policyName);
+  }
+
+  // ── provisioning templates ────────────────────────────────────────────────────────────────
+
+  async insertProvisioningTemplate(template: ProvisioningTemplateRecord): Promise<void> {
+    await this.#insert(`provisioning template ${template.templateName}`, () => templateQueries.insertProvisioningTemplate(this.#db, template));
+  }
+
+  async getProvisioningTemplate(scope: Scope, templateName: string): Promise<ProvisioningTemplateRecord | undefined> {
+    return templateQueries.getProvisioningTemplate(this.#db, scope, templateName);
+  }
+
+  async updateProvisioningTemplate(template: ProvisioningTemplateRecord): Promise<boolean> {
+    return templateQueries.updateProvisioningTemplate(this.#db, template);
+  }
+
+  async deleteProvisioningTemplate(scope: Scope, templateName: string): Promise<boolean> {
+    return this.#atomic((db) => templateQueries.deleteProvisioningTemplate(db, scope, templateName));
+  }
+
+  async listProvisioningTemplates(scope: Scope, limit: number, afterName?: string): Promise<ProvisioningTemplateRecord[]> {
+    return templateQueries.listProvisioningTemplates(this.#db, scope, limit, afterName);
+  }
+
+  async insertProvisioningTemplateVersion(version: ProvisioningTemplateVersion): Promise<void> {
+    await this.#insert(`provisioning template version ${version.templateName}/${version.versionId}`, () =>
+      templateQueries.insertProvisioningTemplateVersion(this.#db, version),
+    );
+  }
+
+  async getProvisioningTemplateVersion(scope: Scope, templateName: string, versionId: number): Promise<ProvisioningTemplateVersion | undefined> {
+    return templateQueries.getProvisioningTemplateVersion(this.#db, scope, templateName, versionId);
+  }
+
+  async listProvisioningTemplateVersions(scope: Scope, templateName: string): Promise<ProvisioningTemplateVersion[]> {
+    return templateQueries.listProvisioningTemplateVersions(this.#db, scope, templateName);
+  }
+
+  async deleteProvisioningTemplateVersion(scope: Scope, templateName: string, versionId: number): Promise<boolean> {
+    return templateQueries.deleteProvisioningTemplateVersion(this.#db, scope, templateName, versionId);
   }
 
   /** Rows of `table` in `scope` whose `column` equals `value`. */
