@@ -47,25 +47,34 @@ interface Options {
   readonly quick: boolean;
 }
 
+class OptionError extends Error {}
+
 function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      'idle-connections': { type: 'string' },
-      'qos0-window': { type: 'string' },
-      'qos0-fanout-window': { type: 'string' },
-      'qos1-window': { type: 'string' },
-      loads: { type: 'string' },
-      profile: { type: 'boolean', default: false },
-      'profile-only': { type: 'boolean', default: false },
-      'no-pin': { type: 'boolean', default: false },
-      'work-dir': { type: 'string' },
-      'results-dir': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const parse = () =>
+    parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        'idle-connections': { type: 'string' },
+        'qos0-window': { type: 'string' },
+        'qos0-fanout-window': { type: 'string' },
+        'qos1-window': { type: 'string' },
+        loads: { type: 'string' },
+        profile: { type: 'boolean', default: false },
+        'profile-only': { type: 'boolean', default: false },
+        'no-pin': { type: 'boolean', default: false },
+        'work-dir': { type: 'string' },
+        'results-dir': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse().values;
+  } catch (e) {
+    throw new OptionError(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+  }
   if (values.help === true) {
     console.log(USAGE);
     process.exit(0);
@@ -73,7 +82,7 @@ function parseOptions(): Options {
   const positive = (v: string | undefined, what: string): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what} wants a positive number, got ${v}`);
+    if (!Number.isFinite(n) || n <= 0) throw new OptionError(`--${what} wants a positive number, got ${v}`);
     return n;
   };
   const base = values.quick === true ? QUICK_TIMING : FULL_TIMING;
@@ -95,7 +104,7 @@ function parseOptions(): Options {
   let loads = BENCH_LOADS;
   if (values.loads !== undefined) {
     const ids = values.loads.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    for (const id of ids) if (!BENCH_LOADS.some((l) => l.id === id)) throw new Error(`unknown load ${id}\n${USAGE}`);
+    for (const id of ids) if (!BENCH_LOADS.some((l) => l.id === id)) throw new OptionError(`unknown load ${id}\n${USAGE}`);
     loads = BENCH_LOADS.filter((l) => ids.includes(l.id));
   }
   const workDir = values['work-dir'] ?? join('/tmp', `certgate-bench-${process.pid}`);
@@ -289,7 +298,8 @@ process.once('exit', killEverything);
 try {
   process.exitCode = await main();
 } catch (e) {
-  console.error('bench failed:', e);
+  if (e instanceof OptionError) console.error(e.message);
+  else console.error('bench failed:', e);
   killEverything();
   process.exitCode = 1;
 }

@@ -56,7 +56,8 @@ export async function runMessageRate(job: GeneratorJob, load: Extract<LoadSpec, 
   let progressAt = Date.now();
 
   const outstanding = (): number => {
-    const undelivered = Math.ceil((sent * S - received - lost) / S);
+    // Deliveries written off by the stall detector may still arrive late: never count below zero.
+    const undelivered = Math.max(0, Math.ceil((sent * S - received - lost) / S));
     return load.qos === 1 ? Math.max(undelivered, sent - pubacked) : undelivered;
   };
 

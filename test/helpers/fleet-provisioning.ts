@@ -124,7 +124,7 @@ export interface TestHook {
   readonly url: string;
   readonly calls: HookCall[];
   /** What the hook answers next (status and JSON body). */
-  answer: (call: HookCall) => { status: number; body: unknown };
+  answer: (call: HookCall) => { status: number; body: unknown; delayMs?: number };
   close(): Promise<void>;
 }
 
@@ -149,8 +149,10 @@ export async function startTestHook(): Promise<TestHook> {
       const call = { body };
       hook.calls.push(call);
       const out = hook.answer(call);
-      res.writeHead(out.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(out.body));
+      setTimeout(() => {
+        res.writeHead(out.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(out.body));
+      }, out.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

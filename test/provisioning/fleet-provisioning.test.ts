@@ -356,6 +356,21 @@ describe('fleet provisioning by claim over MQTT', () => {
       assert.equal(await certificateStatus(server, String(keys['certificateId'])), 'ACTIVE');
     });
 
+    it('two RegisterThing racing with one token (slow hook): exactly one is accepted', async () => {
+      const c1 = await connectClaim();
+      const c2 = await connectClaim();
+      const keys = accepted(await fleetRequest(c1, CREATE_JSON, {}));
+      hook.calls.length = 0;
+      hook.answer = () => ({ status: 200, body: { allowProvisioning: true }, delayMs: 500 });
+      const req = (serial: string): object => ({ certificateOwnershipToken: keys['certificateOwnershipToken'], parameters: { SerialNumber: serial } });
+      const answers = await Promise.all([fleetRequest(c1, provisionTopic(hooked), req('race-1')), fleetRequest(c2, provisionTopic(hooked), req('race-2'))]);
+      assert.deepEqual(answers.map((a) => a.outcome).sort(), ['accepted', 'rejected']);
+      rejected(answers.find((a) => a.outcome === 'rejected')!, 400, 'InvalidCertificateOwnershipToken');
+      const things = [await thingExists(server, `${hooked}-race-1`), await thingExists(server, `${hooked}-race-2`)];
+      assert.deepEqual(things.filter(Boolean), [true], 'one thing provisioned');
+      hook.answer = () => ({ status: 200, body: { allowProvisioning: true } });
+    });
+
     it('an unreachable hook or a Lambda ARN (not callable here) denies', async () => {
       const unreachable = `fleet-dead-${randomBytes(3).toString('hex')}`;
       const lambda = `fleet-lambda-${randomBytes(3).toString('hex')}`;
