@@ -30,6 +30,8 @@ const DEVICES_PER_SERVER = 32;
 const GENERATOR_EXTRA_MS = 90_000;
 const PAUSE_BETWEEN_RUNS_MS = 500;
 const QUIET_LOAD_AVERAGE = 0.3;
+const PROFILE_MIN_WARMUP_MS = 3_000;
+const PROFILE_MIN_DURATION_MS = 5_000;
 
 const USAGE = `usage: bench/run [--quick] [--duration <s>] [--warmup <s>] [--idle-connections <n>]
                  [--qos0-window <n>] [--qos0-fanout-window <n>] [--qos1-window <n>] [--keep-work-dir]
@@ -161,15 +163,23 @@ function certgateTarget(cg: CertgateServer, caPath: string, devices: readonly De
   return { name: 'certgate', host: '127.0.0.1', port: cg.mqttPort, caPath, devices, pid: cg.process.pid };
 }
 
-async function profileCertgate(opts: Options, pinning: Pinning, dataDir: string, caPath: string, devices: readonly DeviceFiles[], stamp: string): Promise<Record<string, ProfileSummary>> {
-  const summaries: Record<string, ProfileSummary> = {};
+interface ProfiledLoad {
+  readonly result: LoadResult;
+  readonly profile: string;
+  readonly summary: ProfileSummary;
+}
+
+async function profileCertgate(opts: Options, pinning: Pinning, dataDir: string, caPath: string, devices: readonly DeviceFiles[], stamp: string): Promise<Record<string, ProfiledLoad>> {
+  const summaries: Record<string, ProfiledLoad> = {};
   for (const id of PROFILED_LOAD_IDS) {
     const load = BENCH_LOADS.find((l) => l.id === id)!;
     const profDir = join(opts.workDir, `cpu-prof-${id}`);
     mkdirSync(profDir, { recursive: true });
     const cg = await startCertgateServer({ dataDir, cpu: pinning.serverCpu, logPath: join(opts.workDir, `certgate-prof-${id}.log`), nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir] });
     console.log(`profiling certgate (pid ${cg.process.pid}) under ${id} …`);
-    const result = await runLoad(opts, pinning, certgateTarget(cg, caPath, devices), load);
+    // Long enough a warm-up that the JIT and certgate's per-fingerprint certificate cache are warm (32 devices).
+    const profileOpts: Options = { ...opts, timing: { ...opts.timing, warmupMs: Math.max(opts.timing.warmupMs, PROFILE_MIN_WARMUP_MS), durationMs: Math.max(opts.timing.durationMs, PROFILE_MIN_DURATION_MS) } };
+    const result = await runLoad(profileOpts, pinning, certgateTarget(cg, caPath, devices), load);
     const code = await cg.process.stop();
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (result === undefined || file === undefined) {
@@ -183,10 +193,10 @@ async function profileCertgate(opts: Options, pinning: Pinning, dataDir: string,
       top: 15,
       mapper: await tsxSourceLineMapper(join(REPO_ROOT, 'tsconfig.json')),
     });
-    summaries[id] = summary;
     mkdirSync(opts.resultsDir, { recursive: true });
     const kept = join(opts.resultsDir, `${stamp}-${id}.cpuprofile`);
     copyFileSync(join(profDir, file), kept);
+    summaries[id] = { result, profile: kept, summary };
     console.log(formatProfileSummary(`certgate under ${id} (${kept})`, summary));
   }
   return summaries;
@@ -244,7 +254,7 @@ async function main(): Promise<number> {
       console.log(`load average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`);
     }
 
-    let profiles: Record<string, ProfileSummary> = {};
+    let profiles: Record<string, ProfiledLoad> = {};
     if (opts.profile) {
       await cg.process.stop();
       profiles = await profileCertgate(opts, pinning, dataDir, cgRoots, cgDevices, stamp);

@@ -48,6 +48,8 @@ export function refuseConnection(
   };
   const timer = setTimeout(finish, BROKER_LIMITS.refusalConnectWaitMs);
   timer.unref();
+  // A refused peer gets to send one CONNECT, no more: bytes beyond one maximal packet are not buffered.
+  let received = 0;
   const answer = (protocolVersion: number | undefined): void => {
     if (stream.destroyed) return;
     if (protocolVersion !== 5) {
@@ -73,6 +75,11 @@ export function refuseConnection(
       return;
     }
     const clientId = packet.clientId;
+    // The follow-up (registry transaction) is not waited on forever: the peer is closed after the CONNECT wait;
+    // the follow-up still completes and is recorded.
+    const followUpTimer = setTimeout(() => stream.destroy(), BROKER_LIMITS.connectWaitMs);
+    followUpTimer.unref();
+    stream.once('close', () => clearTimeout(followUpTimer));
     refusal.onConnect().then(
       (outcome) => {
         deps.accessLog.record({
@@ -88,16 +95,23 @@ export function refuseConnection(
         });
         deps.logger.info({ certificateId: refusal.certificateId, clientId, reasons: outcome.reasons }, 'broker: just-in-time registration at CONNECT');
         for (const message of outcome.messages) deps.publish?.(message);
+        clearTimeout(followUpTimer);
         answer(packet.protocolVersion);
       },
       (err: unknown) => {
         deps.logger.error({ err, certificateId: refusal.certificateId }, 'broker: just-in-time registration failed');
+        clearTimeout(followUpTimer);
         answer(packet.protocolVersion);
       },
     );
   });
   parser.on('error', finish);
   stream.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > BROKER_LIMITS.maxPacketBytes) {
+      finish();
+      return;
+    }
     try {
       parser.parse(chunk);
     } catch {

@@ -3,7 +3,15 @@
 // operator over mutual TLS with mqtt.js, the control plane through @aws-sdk/client-iot, refusals explained by
 // `certgate why`. Event rule tested: one registered event per certificate per burst of connections (5 s window).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import mqttPacket from 'mqtt-packet';
+import { createAccessLog } from '../../src/access/index.js';
+import type { ServiceMessage } from '../../src/access/index.js';
+import { BROKER_LIMITS } from '../../src/broker/limits.js';
+import { refuseConnection } from '../../src/broker/refuse-connection.js';
+import { silentLogger } from '../../src/kernel/index.js';
 import { AttachPolicyCommand, CreatePolicyCommand, DescribeCertificateCommand, UpdateCACertificateCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { startCertgate } from '../helpers/certgate-process.js';
@@ -202,5 +210,85 @@ describe('just-in-time registration (JITR)', { timeout: 240_000 }, () => {
     const d: Device = await createDevice(server, { certificate: { certPem: cert.certPem, keyPem: cert.keyPem, caCertificatePem: autoCa.ca.certPem, status: 'INACTIVE' } });
     await operator.sync();
     assert.equal(operator.events.filter((e) => e.body['certificateId'] === d.certificateId).length, 0);
+  });
+});
+
+// The refusal path's own bounds (review of the JIT flow), on real sockets: the broker's refuseConnection serving
+// a net server. setTimeout is mocked, so a close can only come from the rule under test, never from a timer
+// that was not advanced on purpose.
+describe('JIT refusal path: bounded, and answered per protocol', () => {
+  const refusal = (onConnect?: () => Promise<{ reasons: string[]; messages: ServiceMessage[] }>) => ({
+    admitted: false as const,
+    refusal: 'UNKNOWN_CERTIFICATE' as const,
+    reason: 'test refusal',
+    certificateId: 'c'.repeat(64),
+    ...(onConnect !== undefined ? { onConnect } : {}),
+  });
+  const PEER = { certificateDer: undefined, chainDer: [], serverName: undefined, remoteAddress: '127.0.0.1', remotePort: 1, listener: 'mqtt' };
+
+  async function serve(r: ReturnType<typeof refusal>, published: ServiceMessage[] = []): Promise<{ port: number; close: () => Promise<void> }> {
+    const srv = createServer((s) => {
+      s.on('error', () => undefined);
+      refuseConnection(s, PEER, r, { accessLog: createAccessLog(), logger: silentLogger, clock: { now: () => new Date() }, publish: (m) => published.push(m) });
+    });
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+    return { port: (srv.address() as AddressInfo).port, close: () => new Promise<void>((res) => srv.close(() => res())) };
+  }
+
+  /** Connects, writes `bytes`, resolves with what the server sent once it closed the connection. */
+  function exchange(port: number, bytes: Buffer, afterWrite?: () => void): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      const s = connect(port, '127.0.0.1', () => {
+        s.write(bytes, () => afterWrite?.());
+      });
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+  }
+
+  before(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  after(() => mock.timers.reset());
+
+  it('a refused peer cannot make the server buffer more than one maximal packet (oversize CONNECT closes at once; nothing registered)', async () => {
+    let followUps = 0;
+    const srv = await serve(
+      refusal(() => {
+        followUps++;
+        return Promise.resolve({ reasons: [], messages: [] });
+      }),
+    );
+    // CONNECT announcing 2 MiB of body, then 512 KiB of it: well past BROKER_LIMITS.maxPacketBytes.
+    const header = Buffer.from([0x10, 0x80, 0x80, 0x80, 0x01]);
+    const got = await exchange(srv.port, Buffer.concat([header, Buffer.alloc(512 * 1024)]));
+    assert.equal(got.length, 0);
+    assert.equal(followUps, 0);
+    await srv.close();
+  });
+
+  it('a follow-up that never finishes does not hold the connection open past the CONNECT wait', async () => {
+    const srv = await serve(refusal(() => new Promise(() => undefined)));
+    const connect5 = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'stuck', clean: true, keepalive: 60 });
+    const got = await exchange(srv.port, connect5, () => setImmediate(() => mock.timers.tick(BROKER_LIMITS.connectWaitMs)));
+    assert.equal(got.length, 0, 'no CONNACK: the registration outcome is unknown');
+    await srv.close();
+  });
+
+  it('after the follow-up: 3.1.1 is closed without CONNACK, MQTT 5 gets CONNACK 0x87; the event is published first', async () => {
+    const published: ServiceMessage[] = [];
+    const event: ServiceMessage = { scope: { accountId: '123456789012', region: 'us-east-1' }, topic: '$aws/events/certificates/registered/x', payload: '{}' };
+    const srv = await serve(refusal(() => Promise.resolve({ reasons: ['registered'], messages: [event] })), published);
+    const v4 = await exchange(srv.port, mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'v4', clean: true, keepalive: 60 }));
+    assert.equal(v4.length, 0, 'MQTT 3.1.1: closed without CONNACK');
+    const v5 = await exchange(srv.port, mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'v5', clean: true, keepalive: 60 }));
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    const packets: mqttPacket.Packet[] = [];
+    parser.on('packet', (p) => packets.push(p));
+    parser.parse(v5);
+    assert.equal(packets[0]?.cmd, 'connack');
+    assert.equal((packets[0] as mqttPacket.IConnackPacket).reasonCode, 0x87);
+    assert.equal(published.length, 2);
+    await srv.close();
   });
 });

@@ -14,6 +14,8 @@ export interface CaSearchInput {
   /** The account SNI named, or undefined (no usable SNI). */
   readonly scope: Scope | undefined;
   readonly region: string;
+  /** When several registered CAs verify the certificate, one in date at `now` is preferred. */
+  readonly now?: Date | undefined;
 }
 
 const where = (scope: Scope): string => `account ${scope.accountId} (${scope.region})`;
@@ -102,5 +104,13 @@ export async function findAutoRegistrationCa(store: RegistryStore, input: CaSear
       };
     }
   }
-  return { ok: true, ca: found[0]!, foundBy };
+  // Up to 10 CAs with one subject and key may be registered in an account (AWS quota): when several verify,
+  // an ACTIVE, auto-registering, in-date one decides, so that a stale duplicate listed first does not refuse.
+  return { ok: true, ca: [...found].sort((a, b) => rank(a, input.now) - rank(b, input.now))[0]!, foundBy };
+}
+
+function rank(ca: CaCertificate, now: Date | undefined): number {
+  const t = now?.getTime();
+  const inDate = t === undefined || (t >= ca.notBefore.getTime() && t <= ca.notAfter.getTime());
+  return (ca.status === 'ACTIVE' ? 0 : 4) + (ca.autoRegistrationStatus === 'ENABLE' ? 0 : 2) + (inDate ? 0 : 1);
 }

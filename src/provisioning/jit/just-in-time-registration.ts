@@ -46,6 +46,12 @@ type Refusal = Extract<AdmissionResult, { admitted: false }>;
 const where = (scope: Scope): string => `account ${scope.accountId} (${scope.region})`;
 const keyOf = (scope: Scope, certificateId: string): string => `${scope.accountId}|${scope.region}|${certificateId}`;
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** Why the CA is outside its validity period at `now` (path validation would reject it), or undefined. */
+function caValidity(ca: CaCertificate, now: Date): string | undefined {
+  if (now.getTime() > ca.notAfter.getTime()) return `expired at ${ca.notAfter.toISOString()}`;
+  if (now.getTime() < ca.notBefore.getTime()) return `is not valid before ${ca.notBefore.toISOString()}`;
+  return undefined;
+}
 const usesJitp = (ca: CaCertificate): boolean =>
   ca.registrationConfig !== null && (ca.registrationConfig.templateBody !== undefined || ca.registrationConfig.templateName !== undefined);
 
@@ -136,8 +142,8 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
     const key = keyOf(scope, device.certificateId);
     const running = inFlight.get(key);
     if (running !== undefined) {
-      return running.then(() => ({
-        reasons: [`JITR: certificate ${device.certificateId} was being registered by a concurrent connection; this one shares its outcome and event`],
+      return running.then((leader) => ({
+        reasons: [`JITR: certificate ${device.certificateId} was being registered by a concurrent connection; this one shares its outcome and event:`, ...leader.reasons],
         messages: [],
       }));
     }
@@ -155,7 +161,7 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
       const kind = now.getTime() > device.notAfter.getTime() ? 'CERTIFICATE_EXPIRED' : now.getTime() < device.notBefore.getTime() ? 'CERTIFICATE_NOT_YET_VALID' : 'UNKNOWN_CERTIFICATE';
       return refuse(`certificate ${id} is not registered and cannot be registered just in time: ${messageOf(e)}`, scope, id, region, kind);
     }
-    const search = await findAutoRegistrationCa(deps.store, { device, chainDer, scope, region });
+    const search = await findAutoRegistrationCa(deps.store, { device, chainDer, scope, region, now });
     const notHere = scope !== undefined ? `is not registered in ${where(scope)}` : `is not registered in any account in ${region}`;
     if (!search.ok) return refuse(`certificate ${id} ${notHere}, and just-in-time registration is not possible: ${search.reason}`, scope, id, region);
     const ca = search.ca;
@@ -169,6 +175,10 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
         id,
         region,
       );
+    }
+    const caDates = caValidity(ca, now);
+    if (caDates !== undefined) {
+      return refuse(`certificate ${id} ${notHere}; its issuer CA ${ca.certificateId} in ${where(ca.scope)} ${caDates}, so it is not registered just in time`, ca.scope, id, region);
     }
     const flow = usesJitp(ca) && deps.provision !== undefined ? 'JITP' : 'JITR';
     const onConnect: ConnectFollowUp = () =>

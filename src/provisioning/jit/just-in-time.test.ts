@@ -6,6 +6,8 @@ import type { CaCertificate, Certificate, RegistryStore } from '../../registry/i
 import { certificateParameters } from './certificate-parameters.js';
 import { EventCoalescer } from './event-coalescer.js';
 import { findAutoRegistrationCa } from './find-auto-registration-ca.js';
+import { createJustInTimeRegistration } from './just-in-time-registration.js';
+import { silentLogger } from '../../kernel/index.js';
 import { registeredEvent, registeredEventTopic } from './registered-event.js';
 
 const REGION = 'us-east-1';
@@ -151,5 +153,88 @@ describe('JIT: findAutoRegistrationCa', () => {
       region: REGION,
     });
     assert.equal(withSni.ok && withSni.ca.scope.accountId, '222222222222');
+  });
+});
+
+/** A registry stub with certificates too, enough for the JIT follow-up (transaction = the store itself). */
+function jitStore(rows: CaCertificate[]): RegistryStore & { certificates: Certificate[] } {
+  const certificates: Certificate[] = [];
+  const store = caStore(rows) as RegistryStore & { certificates: Certificate[] };
+  Object.assign(store, {
+    certificates,
+    getCertificate: (scope: { accountId: string }, id: string) => Promise.resolve(certificates.find((c) => c.scope.accountId === scope.accountId && c.certificateId === id)),
+    findCertificatesInRegion: (region: string, id: string) => Promise.resolve(certificates.filter((c) => c.scope.region === region && c.certificateId === id)),
+    insertCertificate: (c: Certificate) => {
+      certificates.push(c);
+      return Promise.resolve();
+    },
+    transaction: <T>(fn: (tx: RegistryStore) => Promise<T>) => fn(store),
+  });
+  return store;
+}
+
+describe('JIT review fixes', () => {
+  it('among duplicate CAs (same subject and key) an ACTIVE, auto-registering one is chosen', async () => {
+    const caKeys = await testKeys('EC-P256');
+    const subject = 'CN=Twin CA,O=Acme';
+    const stale = await craftCertificatePem({ subject, keys: caKeys, ca: true, notBefore: new Date(Date.now() - 7_200_000) });
+    const fresh = await craftCertificatePem({ subject, keys: caKeys, ca: true });
+    const device = parseCertificatePem(await craftCertificatePem({ subject: 'CN=d', keys: await testKeys('EC-P256'), issuer: { keys: caKeys, subject } }));
+    const staleRow: CaCertificate = { ...caRow(stale, '111111111111'), status: 'INACTIVE' };
+    const r = await findAutoRegistrationCa(caStore([staleRow, caRow(fresh, '111111111111')]), {
+      device,
+      chainDer: [],
+      scope: { accountId: '111111111111', region: REGION },
+      region: REGION,
+      now: new Date(),
+    });
+    assert.equal(r.ok && r.ca.certificateId, parseCertificatePem(fresh).certificateId);
+  });
+
+  it('an expired or not-yet-valid CA registers nothing: refused at admission with the reason, and re-checked at CONNECT', async () => {
+    const caKeys = await testKeys('EC-P256');
+    const subject = 'CN=Dated CA';
+    const now = Date.now();
+    const expiredCa = await craftCertificatePem({ subject, keys: caKeys, ca: true, notBefore: new Date(now - 86_400_000), notAfter: new Date(now - 3_600_000) });
+    const device = parseCertificatePem(await craftCertificatePem({ subject: 'CN=d', keys: await testKeys('EC-P256'), issuer: { keys: caKeys, subject } }));
+    const store = jitStore([caRow(expiredCa, '111111111111')]);
+    const jit = createJustInTimeRegistration({ store, clock: { now: () => new Date() }, logger: silentLogger });
+    const peer = { certificateDer: device.der, chainDer: [], serverName: undefined, remoteAddress: '127.0.0.1', remotePort: 1, listener: 'mqtt' };
+    const refused = await jit.onUnknownCertificate({ certificate: device, chainDer: [], scope: undefined, region: REGION, peer });
+    assert.ok(refused && !refused.admitted);
+    assert.equal(refused.onConnect, undefined, 'no registration follow-up');
+    assert.match(refused.reason, /expired at/);
+
+    // In date at the handshake, expired by the time CONNECT arrives: the transaction re-checks.
+    const ca2Keys = await testKeys('EC-P256');
+    const shortCa = await craftCertificatePem({ subject: 'CN=Short CA', keys: ca2Keys, ca: true, notAfter: new Date(now + 60_000) });
+    const device2 = parseCertificatePem(await craftCertificatePem({ subject: 'CN=d2', keys: await testKeys('EC-P256'), issuer: { keys: ca2Keys, subject: 'CN=Short CA' } }));
+    let clock = new Date(now);
+    const store2 = jitStore([caRow(shortCa, '111111111111')]);
+    const jit2 = createJustInTimeRegistration({ store: store2, clock: { now: () => clock }, logger: silentLogger });
+    const pending = await jit2.onUnknownCertificate({ certificate: device2, chainDer: [], scope: undefined, region: REGION, peer });
+    assert.ok(pending && !pending.admitted && pending.onConnect);
+    clock = new Date(now + 120_000);
+    const outcome = await pending.onConnect();
+    assert.deepEqual(outcome.messages, []);
+    assert.equal(store2.certificates.length, 0);
+    assert.ok(outcome.reasons.some((r) => r.includes('outside its validity period')), outcome.reasons.join('\n'));
+  });
+
+  it('concurrent CONNECTs: one registration, one event; the followers record the leader’s outcome', async () => {
+    const { caPem, device, caDer } = await pkiFixture();
+    const store = jitStore([caRow(caPem, '111111111111')]);
+    const jit = createJustInTimeRegistration({ store, clock: { now: () => new Date() }, logger: silentLogger });
+    const peer = { certificateDer: device.der, chainDer: [caDer], serverName: undefined, remoteAddress: '127.0.0.1', remotePort: 1, listener: 'mqtt' };
+    const refusals = await Promise.all(
+      Array.from({ length: 5 }, () => jit.onUnknownCertificate({ certificate: device, chainDer: [caDer], scope: undefined, region: REGION, peer })),
+    );
+    const outcomes = await Promise.all(refusals.map((r) => (r && !r.admitted && r.onConnect ? r.onConnect() : Promise.reject(new Error('no follow-up')))));
+    assert.equal(store.certificates.length, 1);
+    assert.equal(store.certificates[0]!.status, 'PENDING_ACTIVATION');
+    assert.equal(outcomes.flatMap((o) => o.messages).length, 1);
+    const followers = outcomes.filter((o) => o.messages.length === 0);
+    assert.equal(followers.length, 4);
+    for (const f of followers) assert.ok(f.reasons.some((r) => r.includes('registered PENDING_ACTIVATION under CA')), f.reasons.join('\n'));
   });
 });

@@ -92,5 +92,8 @@ export async function registerCertificateJustInTime(
   if (!ca) throw certificateState(`The CA certificate ${caCertificateId} is no longer registered in this account and region`);
   if (ca.status !== 'ACTIVE') throw certificateState(`The CA certificate ${caCertificateId} is ${ca.status}; auto-registration needs an ACTIVE CA`);
   if (ca.autoRegistrationStatus !== 'ENABLE') throw certificateState(`The CA certificate ${caCertificateId} has auto-registration DISABLE`);
+  if (now.getTime() > ca.notAfter.getTime() || now.getTime() < ca.notBefore.getTime()) {
+    throw certificateState(`The CA certificate ${caCertificateId} is outside its validity period (${ca.notBefore.toISOString()} to ${ca.notAfter.toISOString()})`);
+  }
   return insertRegistration(store, scope, device, { status: 'PENDING_ACTIVATION', caCertificateId, certificateMode: ca.certificateMode, now });
 }
