@@ -1,3 +1,4 @@
+import { epochMs } from '../kernel/index.js';
 import type { Clock } from '../kernel/index.js';
 import type { RegistryStore } from '../registry/index.js';
 import type { ConnectInfo, ConnectionPeer, DevicePrincipal } from './device-access.js';
@@ -73,11 +74,10 @@ export class ConnectionClock {
   }
 
   tick(): void {
-    const now = this.#clock.now();
-    const ms = now.getTime();
+    const ms = epochMs(this.#clock);
     if (ms === this.#lastMs) return;
     this.#lastMs = ms;
-    this.#values['aws:CurrentTime'] = now.toISOString();
+    this.#values['aws:CurrentTime'] = new Date(ms).toISOString();
     this.#values['aws:EpochTime'] = Math.floor(ms / 1000);
   }
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { Packet, IPublishPacket } from 'mqtt-packet';
 import type { AccessRecord, ConnectionAuthorization, ConnectionPeer, DevicePrincipal } from '../access/index.js';
+import { epochMs } from '../kernel/index.js';
 import type { BrokerContext } from './broker-context.js';
 import { dispatch } from './handlers/dispatch.js';
 import { disconnectedEvent, lifecycleEventsAllowed } from './lifecycle-events.js';
@@ -173,7 +174,7 @@ export class Connection implements SessionSink, OnlineClient {
   }
 
   now(): number {
-    return this.ctx.clock.now().getTime();
+    return epochMs(this.ctx.clock);
   }
 
   /** Encodes and writes one packet with this connection's protocol version. */
