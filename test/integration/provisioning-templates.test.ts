@@ -141,11 +141,20 @@ describe('provisioning templates API', { timeout: 240_000 }, () => {
     const templateName = name('good');
     await iot.send(new CreateProvisioningTemplateCommand({ templateName, templateBody: FLEET_BODY, provisioningRoleArn: ROLE }));
     await expectIotError(iot.send(new CreateProvisioningTemplateVersionCommand({ templateName, templateBody: '[]' })), 'InvalidRequestException', 400);
-    await expectIotError(
+    // The model lists no MalformedPolicyException for CreateProvisioningTemplate: a bad literal document is an invalid template.
+    const badPolicy = await expectIotError(
       iot.send(new CreateProvisioningTemplateCommand({ templateName: name('badpol'), provisioningRoleArn: ROLE, templateBody: JSON.stringify({ Resources: { certificate: CERT, p: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: '{"Statement":5}' } } } }) })),
-      'MalformedPolicyException',
+      'InvalidRequestException',
       400,
     );
+    assert.match(badPolicy.message, /PolicyDocument is not a valid policy document/);
+    // A body nested deeper than any template is refused as invalid, not as an internal failure.
+    const deep = await expectIotError(
+      iot.send(new CreateProvisioningTemplateCommand({ templateName: name('deep'), provisioningRoleArn: ROLE, templateBody: '{"Resources":{"t":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":' + '['.repeat(4000) + '"x"' + ']'.repeat(4000) + '}}}}' })),
+      'InvalidRequestException',
+      400,
+    );
+    assert.match(deep.message, /more than 64 levels/);
   });
 
   it('refuses bad names, bad role ARNs, and a pre-provisioning hook on a JITP template', async () => {

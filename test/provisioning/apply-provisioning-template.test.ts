@@ -214,4 +214,92 @@ describe('applyProvisioningTemplate', () => {
     assert.equal(await deps.store.getThing(scope, 'Prefix_0099'), undefined);
     assert.equal((await deps.store.getCertificate(scope, certificateId))?.status, 'PENDING_ACTIVATION');
   });
+
+  // A template that builds its policy document as a string from a device's parameter (AWS's own JITP example does).
+  const PER_DEVICE_POLICY_TEMPLATE = JSON.stringify({
+    Parameters: { SerialNumber: { Type: 'String' } },
+    Resources: {
+      certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' } } },
+      policy: {
+        Type: 'AWS::IoT::Policy',
+        Properties: {
+          PolicyDocument: {
+            'Fn::Join': ['', [
+              '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Publish","Resource":"arn:aws:iot:us-east-1:123456789012:topic/devices/',
+              { Ref: 'SerialNumber' },
+              '"}]}',
+            ]],
+          },
+        },
+      },
+    },
+  });
+
+  it('a device parameter cannot rewrite a policy document or widen it with wildcards or policy variables; nothing is written', async () => {
+    const template = parseProvisioningTemplate(PER_DEVICE_POLICY_TEMPLATE, 'FLEET_PROVISIONING');
+    const policiesBefore = (await deps.store.listPolicies(scope, { limit: 250, ascending: true })).length;
+    const attacks = [
+      'x"},{"Effect":"Allow","Action":"iot:*","Resource":"*', // a second statement
+      'x\\u0022}', // an escape that becomes a quote
+      '*', // a wildcard: every topic under devices/
+      'a?c',
+      '${iot:ClientId}', // a policy variable the device controls
+      '#',
+      'line\nbreak',
+    ];
+    for (const serial of attacks) {
+      const certificateId = await pendingCertificate();
+      await expectIotError(
+        applyProvisioningTemplate(deps, { scope, template, parameters: { SerialNumber: serial }, certificateId }),
+        'InvalidRequestException',
+        'SerialNumber',
+      );
+      assert.equal((await deps.store.getCertificate(scope, certificateId))?.status, 'PENDING_ACTIVATION', serial);
+    }
+    assert.equal((await deps.store.listPolicies(scope, { limit: 250, ascending: true })).length, policiesBefore, 'no policy was created');
+
+    const certificateId = await pendingCertificate();
+    const ok = await applyProvisioningTemplate(deps, { scope, template, parameters: { SerialNumber: 'sn-0042.a_b' }, certificateId });
+    const created = await deps.store.getPolicy(scope, ok.policyNames[0]!);
+    assert.ok(created);
+    const document = (await deps.store.getPolicyVersion(scope, created.policyName, created.defaultVersionId))?.document;
+    assert.deepEqual(JSON.parse(document ?? '{}').Statement, [{ Effect: 'Allow', Action: 'iot:Publish', Resource: 'arn:aws:iot:us-east-1:123456789012:topic/devices/sn-0042.a_b' }]);
+  });
+
+  it('a template whose values grow without bound (nested Fn::Sub, Fn::Join of Fn::Split) is refused quickly', async () => {
+    let sub: unknown = { Ref: 'P' };
+    for (let i = 0; i < 18; i++) sub = { 'Fn::Sub': ['${a}${a}', { a: sub }] }; // 2^18 copies of a 4 KB value
+    const wide = ','.repeat(4000);
+    const joinSplit = { 'Fn::Join': [wide, { 'Fn::Split': [',', { 'Fn::Join': [wide, { 'Fn::Split': [',', { Ref: 'P' }] }] }] }] };
+    for (const value of [sub, joinSplit]) {
+      const template = parseProvisioningTemplate(
+        JSON.stringify({
+          Parameters: { P: { Type: 'String' } },
+          Resources: { certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' } } } },
+          DeviceConfiguration: { value },
+        }),
+        'FLEET_PROVISIONING',
+      );
+      const certificateId = await pendingCertificate();
+      await expectIotError(
+        applyProvisioningTemplate(deps, { scope, template, parameters: { P: ','.repeat(4096) }, certificateId }),
+        'InvalidRequestException',
+        'characters',
+      );
+      assert.equal((await deps.store.getCertificate(scope, certificateId))?.status, 'PENDING_ACTIVATION');
+    }
+  });
+
+  it('evaluates each Fn::Sub variable once, with the same result wherever it is used', async () => {
+    const template = parseProvisioningTemplate(
+      JSON.stringify({
+        Parameters: { P: { Type: 'String' } },
+        Resources: { certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' } } } },
+        DeviceConfiguration: { v: { 'Fn::Sub': ['${a}-${a}-${!a}-${P}', { a: { 'Fn::Select': [1, { 'Fn::Split': ['.', { Ref: 'P' }] }] } }] } },
+      }),
+      'FLEET_PROVISIONING',
+    );
+    const result = await applyProvisioningTemplate(deps, { scope, template, parameters: { P: 'x.y.z' }, certificateId: await pendingCertificate() });
+    assert.deepEqual(result.deviceConfiguration, { v: 'y-y-${a}-x.y.z' });
+  });
 });

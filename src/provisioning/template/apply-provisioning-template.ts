@@ -11,7 +11,7 @@ import {
   updateThing,
 } from '../../registry/index.js';
 import type { RegistryDeps, RegistryEvent } from '../../registry/index.js';
-import { evaluateTemplateExpression, evaluateToString, evaluateToStringList, evaluateToStringMap } from './evaluate-template-expression.js';
+import { createEvaluationBudget, evaluateTemplateExpression, evaluateToString, evaluateToStringList, evaluateToStringMap } from './evaluate-template-expression.js';
 import type { EvaluationContext } from './evaluate-template-expression.js';
 import { CERTIFICATE_ID_PARAMETER } from './provisioning-template.js';
 import type { OverrideAction, PolicyResource, ProvisioningTemplate, ThingResource } from './provisioning-template.js';
@@ -53,7 +53,31 @@ function evaluationContext(template: ProvisioningTemplate, input: ApplyProvision
   };
   // Every declared parameter must have a value, used or not (JITP: "Cannot resolve reference value").
   for (const name of Object.keys(template.parameters)) resolve(name);
-  return { resolve, mappings: template.mappings };
+  return { resolve, mappings: template.mappings, budget: createEvaluationBudget() };
+}
+
+/**
+ * Characters a request's parameter value may not carry into a policy document. A template that builds its
+ * document as a string (AWS's own JITP example joins a Ref into it) would otherwise let the device end the
+ * JSON string and add statements (`"`, `\`, control characters), or widen what the document grants: IoT
+ * policy wildcards (`*`, `?`), MQTT wildcards in topic filters (`+`, `#`) and policy variables (`${…}`).
+ */
+const UNSAFE_IN_POLICY_DOCUMENT = /["\\\u0000-\u001f\u007f*?+#${}]/;
+
+/** The context a policy document is evaluated in: request values must not change what the document grants. */
+function policyDocumentContext(ctx: EvaluationContext, input: ApplyProvisioningTemplateInput): EvaluationContext {
+  return {
+    ...ctx,
+    resolve: (name) => {
+      const value = ctx.resolve(name);
+      if (name !== CERTIFICATE_ID_PARAMETER && Object.hasOwn(input.parameters, name) && UNSAFE_IN_POLICY_DOCUMENT.test(value)) {
+        throw invalidRequest(
+          `Invalid registration template. The value of parameter ${name} is used in a policy document and may not contain " \\ * ? + # $ { } or control characters`,
+        );
+      }
+      return value;
+    },
+  };
 }
 
 interface PlannedThing {
@@ -78,13 +102,13 @@ function planThing(thing: ThingResource, ctx: EvaluationContext): PlannedThing {
   };
 }
 
-function planPolicy(policy: PolicyResource, ctx: EvaluationContext): { policyName: string; document?: string } {
+function planPolicy(policy: PolicyResource, ctx: EvaluationContext, input: ApplyProvisioningTemplateInput): { policyName: string; document?: string } {
   if (policy.policyName) {
     const policyName = evaluateToString(policy.policyName, ctx, 'PolicyName');
     if (!POLICY_NAME.test(policyName)) throw templateEvaluationFailed(`PolicyName '${policyName}' is not a valid policy name`);
     return { policyName };
   }
-  const value = evaluateTemplateExpression(policy.policyDocument!, ctx);
+  const value = evaluateTemplateExpression(policy.policyDocument!, policyDocumentContext(ctx, input));
   const document = typeof value === 'string' ? value : JSON.stringify(value);
   // AWS: "Defaults to a hash of the policy document" — the same document always names the same policy.
   return { policyName: createHash('sha256').update(document).digest('hex'), document };
@@ -137,7 +161,7 @@ export async function applyProvisioningTemplate(deps: RegistryDeps, input: Apply
   const ctx = evaluationContext(template, input);
   // Evaluate everything before the first write.
   const thingPlan = template.thing ? planThing(template.thing, ctx) : undefined;
-  const policyPlans = template.policies.map((p) => planPolicy(p, ctx));
+  const policyPlans = template.policies.map((p) => planPolicy(p, ctx, input));
   const certResource = template.certificate;
   const wantedStatus = (certResource.status ? evaluateToString(certResource.status, ctx, 'Status') : 'ACTIVE').toUpperCase();
   if (wantedStatus !== 'ACTIVE' && wantedStatus !== 'INACTIVE') throw templateEvaluationFailed('The certificate Status must be ACTIVE or INACTIVE');

@@ -5,6 +5,31 @@ export interface EvaluationContext {
   /** The value of a parameter (request value, else its Default); throws "Cannot resolve reference value". */
   resolve(name: string): string;
   readonly mappings: ProvisioningTemplate['mappings'];
+  /** Shared by every evaluation of one template run: bounds what Fn::Join, Fn::Split and Fn::Sub may build. */
+  readonly budget: EvaluationBudget;
+}
+
+/**
+ * Characters (and list items) a template run may build in all. A 10 KB template can otherwise grow a
+ * device's 4 KB parameter into hundreds of megabytes (Fn::Join of Fn::Split with a long delimiter, nested
+ * Fn::Sub) and stall or crash the server for every account. Legitimate templates build a few kilobytes:
+ * thing names ≤ 128, attribute values ≤ 800, policy documents ≤ 2048 characters.
+ */
+export const MAX_EVALUATED_CHARACTERS = 1_048_576;
+
+export interface EvaluationBudget {
+  remaining: number;
+}
+
+export function createEvaluationBudget(characters: number = MAX_EVALUATED_CHARACTERS): EvaluationBudget {
+  return { remaining: characters };
+}
+
+function spend(ctx: EvaluationContext, amount: number): void {
+  ctx.budget.remaining -= amount;
+  if (ctx.budget.remaining < 0) {
+    throw templateEvaluationFailed(`The template's values would grow beyond ${MAX_EVALUATED_CHARACTERS} characters`);
+  }
 }
 
 function asString(v: TemplateValue, what: string): string {
@@ -31,10 +56,12 @@ export function evaluateTemplateExpression(expr: TemplateExpression, ctx: Evalua
     }
     case 'ref':
       return ctx.resolve(expr.name);
-    case 'join':
-      return asList(evaluateTemplateExpression(expr.items, ctx), 'The values of Fn::Join')
-        .map((v) => asString(v, 'Each value of Fn::Join'))
-        .join(expr.delimiter);
+    case 'join': {
+      const parts = asList(evaluateTemplateExpression(expr.items, ctx), 'The values of Fn::Join').map((v) => asString(v, 'Each value of Fn::Join'));
+      // Charged before the string is built.
+      spend(ctx, parts.reduce((n, p) => n + p.length, 0) + expr.delimiter.length * Math.max(parts.length - 1, 0));
+      return parts.join(expr.delimiter);
+    }
     case 'select': {
       const rawIndex = evaluateTemplateExpression(expr.index, ctx);
       const index = typeof rawIndex === 'number' ? rawIndex : typeof rawIndex === 'string' && /^[0-9]+$/.test(rawIndex) ? Number(rawIndex) : NaN;
@@ -44,8 +71,11 @@ export function evaluateTemplateExpression(expr: TemplateExpression, ctx: Evalua
       if (item === undefined || item === null) throw templateEvaluationFailed(`Fn::Select index ${index} is outside its list of ${list.length}`);
       return item;
     }
-    case 'split':
-      return asString(evaluateTemplateExpression(expr.source, ctx), 'The source of Fn::Split').split(expr.delimiter);
+    case 'split': {
+      const source = asString(evaluateTemplateExpression(expr.source, ctx), 'The source of Fn::Split');
+      spend(ctx, source.length + 1); // the pieces and the list holding them
+      return source.split(expr.delimiter);
+    }
     case 'find-in-map': {
       const mapName = asString(evaluateTemplateExpression(expr.mapName, ctx), 'The map name of Fn::FindInMap');
       const topKey = asString(evaluateTemplateExpression(expr.topKey, ctx), 'The top-level key of Fn::FindInMap');
@@ -58,14 +88,28 @@ export function evaluateTemplateExpression(expr: TemplateExpression, ctx: Evalua
       if (value === undefined) throw templateEvaluationFailed(`Fn::FindInMap: mapping ${mapName}.${topKey} has no key ${secondKey}`);
       return value;
     }
-    case 'sub':
-      return expr.text.replace(SUB_VARIABLE, (_whole, name: string) => {
-        if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-        const variable = Object.hasOwn(expr.variables, name) ? expr.variables[name] : undefined;
-        if (variable) return asString(evaluateTemplateExpression(variable, ctx), `Fn::Sub variable ${name}`);
-        if (name === '') throw unresolvedReference(name);
-        return ctx.resolve(name);
+    case 'sub': {
+      // Each variable is evaluated once per Fn::Sub, however often the text uses it: nested Fn::Sub stays linear.
+      const values = new Map<string, string>();
+      let built = expr.text.length;
+      const text = expr.text.replace(SUB_VARIABLE, (_whole, name: string) => {
+        let value: string;
+        if (name.startsWith('!')) value = `\${${name.slice(1)}}`;
+        else if (values.has(name)) value = values.get(name)!;
+        else {
+          const variable = Object.hasOwn(expr.variables, name) ? expr.variables[name] : undefined;
+          if (variable) value = asString(evaluateTemplateExpression(variable, ctx), `Fn::Sub variable ${name}`);
+          else if (name === '') throw unresolvedReference(name);
+          else value = ctx.resolve(name);
+          values.set(name, value);
+        }
+        built += value.length;
+        if (built > ctx.budget.remaining) spend(ctx, built);
+        return value;
       });
+      spend(ctx, text.length);
+      return text;
+    }
   }
 }
 

@@ -69,7 +69,7 @@ const CASES: readonly Case[] = [
   { name: 'OverrideSettings on a policy', body: body({}, { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'a' }, OverrideSettings: {} } }), error: ['InvalidRequestException', 'not available for policy'] },
   { name: 'policy with name and document', body: body({}, { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'a', PolicyDocument: POLICY_DOC } } }), error: ['InvalidRequestException', 'not both'] },
   { name: 'policy with neither', body: body({}, { p: { Type: 'AWS::IoT::Policy', Properties: {} } }), error: ['InvalidRequestException', 'not both'] },
-  { name: 'malformed literal policy document', body: body({}, { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: '{"Statement": 5}' } } }), error: ['MalformedPolicyException', ''] },
+  { name: 'malformed literal policy document', body: body({}, { p: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: '{"Statement": 5}' } } }), error: ['InvalidRequestException', 'Resources.p.Properties.PolicyDocument is not a valid policy document'] },
   { name: 'thing without ThingName', body: body({}, { t: { Type: 'AWS::IoT::Thing', Properties: {} } }), error: ['InvalidRequestException', 'ThingName is required'] },
   { name: 'two things', body: body({}, { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a' } }, u: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'b' } } }), error: ['InvalidRequestException', 'at most one AWS::IoT::Thing'] },
   { name: 'unknown thing property', body: body({}, { t: { Type: 'AWS::IoT::Thing', Properties: { ThingName: 'a', Colour: 'red' } } }), error: ['InvalidRequestException', 'unknown key Colour'] },
@@ -82,6 +82,9 @@ const CASES: readonly Case[] = [
   { name: 'non-string Default', body: body({ Parameters: { N: { Type: 'String', Default: 3 } } }), error: ['InvalidRequestException', 'Default must be a string'] },
   { name: 'intrinsic inside Mappings', body: body({ Mappings: { M: { a: { b: { Ref: 'X' } } } } }), error: ['InvalidRequestException', 'Mappings cannot contain'] },
   { name: 'nested DeviceConfiguration', body: body({ DeviceConfiguration: { a: { b: 'c' } } }), error: ['InvalidRequestException', 'flat'] },
+  // 6,000 nested lists fit in a 10 KB body and used to overflow the stack (RangeError, not a typed error).
+  { name: 'lists nested 6,000 deep', body: '{"Resources":{"t":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":' + '['.repeat(6000) + '"x"' + ']'.repeat(6000) + '}},' + JSON.stringify(CERT).slice(1) + '}', error: ['InvalidRequestException', 'more than 64 levels'] },
+  { name: 'Mappings nested 6,000 deep', body: '{"Mappings":{"M":{"a":{"b":' + '{"c":'.repeat(6000) + '1' + '}'.repeat(6000) + '}}},"Resources":' + JSON.stringify(CERT) + '}', error: ['InvalidRequestException', 'more than 64 levels'] },
 ];
 
 describe('parseProvisioningTemplate', () => {

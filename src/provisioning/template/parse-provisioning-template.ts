@@ -1,3 +1,4 @@
+import { isIotError } from '../../kernel/index.js';
 import { parsePolicyDocument } from '../../policy/index.js';
 import { parseTemplateExpression } from './parse-template-expression.js';
 import { OVERRIDE_ACTIONS, PROVISIONING_TEMPLATE_TYPES } from './provisioning-template.js';
@@ -17,8 +18,8 @@ import { invalidTemplate } from './template-errors.js';
 
 /**
  * Parse and check a provisioning template body (AWS IoT developer guide, "Provisioning templates").
- * Throws InvalidRequestException naming the first problem (MalformedPolicyException for a literal
- * policy document that is not a valid IoT policy). Nothing here touches the registry.
+ * Throws InvalidRequestException naming the first problem (a literal policy document that is not a
+ * valid IoT policy included). Nothing here touches the registry.
  */
 
 const TOP_LEVEL_SECTIONS = new Set(['Parameters', 'Mappings', 'Resources', 'DeviceConfiguration', 'Description', 'AWSTemplateFormatVersion', 'Version']);
@@ -60,6 +61,20 @@ function containsIntrinsic(v: unknown): boolean {
   return Object.keys(v).some((k) => k === 'Ref' || k.startsWith('Fn::')) || Object.values(v).some(containsIntrinsic);
 }
 
+/** Deeper than any real template (a policy document with conditions inside intrinsics is about 15). */
+export const MAX_TEMPLATE_NESTING = 64;
+
+/** Iterative, so that a deeply nested body is refused here rather than overflowing the recursive parse below. */
+function checkNesting(root: unknown): void {
+  const pending: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const { value, depth } = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_TEMPLATE_NESTING) throw invalidTemplate(`the template body nests objects and lists more than ${MAX_TEMPLATE_NESTING} levels deep`);
+    for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+  }
+}
+
 function parseBody(body: string): Json {
   let parsed: unknown;
   try {
@@ -67,6 +82,7 @@ function parseBody(body: string): Json {
   } catch (e) {
     throw invalidTemplate(`the template body is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+  checkNesting(parsed);
   return objectAt(parsed, 'the template body');
 }
 
@@ -187,15 +203,25 @@ function parseCertificate(type: ProvisioningTemplateType, logicalId: string, pro
   };
 }
 
+function checkLiteralPolicyDocument(document: string, where: string): void {
+  try {
+    parsePolicyDocument(document);
+  } catch (e) {
+    if (isIotError(e)) throw invalidTemplate(`${where}.Properties.PolicyDocument is not a valid policy document: ${e.message}`);
+    throw e;
+  }
+}
+
 function parsePolicy(logicalId: string, props: Json, overridesRaw: unknown, where: string): PolicyResource {
   onlyKeys(props, POLICY_PROPERTIES, `${where}.Properties`);
   if (overridesRaw !== undefined) throw invalidTemplate(`${where}: OverrideSettings are not available for policy resources`);
   const name = props['PolicyName'];
   const doc = props['PolicyDocument'];
   if ((name === undefined) === (doc === undefined)) throw invalidTemplate(`${where}.Properties needs PolicyName or PolicyDocument, not both`);
-  // A literal document is checked now, like CreatePolicy would (MalformedPolicyException).
-  if (typeof doc === 'string') parsePolicyDocument(doc);
-  else if (isRecord(doc) && !containsIntrinsic(doc)) parsePolicyDocument(JSON.stringify(doc));
+  // A literal document is checked now, like CreatePolicy would; reported as InvalidRequestException, the only
+  // client error the model lists for CreateProvisioningTemplate(Version) and Register/UpdateCACertificate.
+  if (typeof doc === 'string') checkLiteralPolicyDocument(doc, where);
+  else if (isRecord(doc) && !containsIntrinsic(doc)) checkLiteralPolicyDocument(JSON.stringify(doc), where);
   else if (doc !== undefined && !isRecord(doc)) throw invalidTemplate(`${where}.Properties.PolicyDocument must be a JSON string or object`);
   return {
     type: 'AWS::IoT::Policy',
