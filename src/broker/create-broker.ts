@@ -28,6 +28,13 @@ export interface Broker {
    * refusal is recorded and logged, and answered per protocol (3.1.1: close; 5: CONNACK 0x87).
    */
   handle(stream: Duplex, peer: ConnectionPeer): void;
+  /**
+   * Re-admit every live connection with its original TLS peer and close those no longer admitted (or now
+   * placed elsewhere), with the refusal as the reason. With expiring access caches this picks up what
+   * announces no registry event: another process writing the store (`certgate accounts update`), a
+   * certificate passing its notAfter. Resolves with how many connections were closed.
+   */
+  revalidateConnections(): Promise<number>;
   /** Close every connection using this certificate; resolves with how many once they are closed. */
   disconnectCertificate(scope: Scope, certificateId: string, reason: string): Promise<number>;
   /** Publish a message of the service's own (e.g. `$aws/events/certificates/registered/<caId>`) into an account's namespace. */
@@ -154,6 +161,22 @@ export function createBroker(deps: BrokerDeps): Broker {
     return targets.length;
   }
 
+  async function revalidateConnections(): Promise<number> {
+    let closed = 0;
+    for (const c of [...connections]) {
+      if (closing) break;
+      if (c.state !== 'connected') continue;
+      const result = await deps.access.admit(c.peer);
+      if (result.admitted && result.principal.certificateId === c.principal.certificateId && namespaceKey(result.principal.scope) === c.ns.key) continue;
+      const reason = result.admitted
+        ? `certificate ${c.principal.certificateId} is now placed in account ${result.principal.scope.accountId} (${result.principal.scope.region})`
+        : `${result.refusal}: ${result.reason}`;
+      c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: true, why: `no longer admitted: ${reason}`, denied: [reason] });
+      closed++;
+    }
+    return closed;
+  }
+
   async function close(): Promise<void> {
     closing = true;
     for (const s of admitting) s.destroy();
@@ -170,5 +193,5 @@ export function createBroker(deps: BrokerDeps): Broker {
     unsubscribe();
   }
 
-  return { handle, disconnectCertificate, publishServiceMessage, connectionCount: () => connections.size, close };
+  return { handle, revalidateConnections, disconnectCertificate, publishServiceMessage, connectionCount: () => connections.size, close };
 }

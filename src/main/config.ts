@@ -45,6 +45,13 @@ export const SETTINGS = {
     default: '3600',
     description: 'fleet provisioning: lifetime of a certificateOwnershipToken; a certificate created over MQTT and not provisioned by then is deleted (AWS: 3600)',
   },
+  registryCacheTtl: {
+    flag: '--registry-cache-ttl <seconds>',
+    env: 'CERTGATE_REGISTRY_CACHE_TTL',
+    default: '30',
+    description:
+      'data plane: how long registry reads are cached, and how often live connections are re-checked against the registry (changes made outside the API, e.g. `certgate accounts update`, or a certificate passing its notAfter)',
+  },
   logLevel: { flag: '--log-level <level>', env: 'CERTGATE_LOG_LEVEL', default: 'info', description: 'fatal|error|warn|info|debug|trace|silent (JSON logs on stderr)' },
 } as const;
 
@@ -72,6 +79,8 @@ export interface CertgateConfig {
   readonly logLevel: LogLevel;
   /** --fleet-token-ttl in seconds: absent = 3600 (AWS's one hour). */
   readonly fleetTokenTtlSeconds?: number;
+  /** --registry-cache-ttl in seconds: absent = 30. */
+  readonly registryCacheTtlSeconds?: number;
   /** CERTGATE_MASTER_KEY when set (base64 or hex of 32 bytes); otherwise DATA/master.key is used. */
   readonly masterKey?: string;
 }
@@ -139,6 +148,12 @@ function fleetTokenTtl(raw: RawSettings, env: Environment): { fleetTokenTtlSecon
   return Number(v) === 3600 ? {} : { fleetTokenTtlSeconds: Number(v) };
 }
 
+function registryCacheTtl(raw: RawSettings, env: Environment): { registryCacheTtlSeconds?: number } {
+  const v = pick('registryCacheTtl', raw, env);
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 86_400) throw new StartupError(`${source('registryCacheTtl', raw)}: '${v}' is not a number of seconds (1-86400)`);
+  return Number(v) === 30 ? {} : { registryCacheTtlSeconds: Number(v) };
+}
+
 function dataDir(raw: RawSettings, env: Environment, cwd: string): string {
   const v = pick('dataDir', raw, env);
   if (v.trim() === '') throw new StartupError(`${source('dataDir', raw)}: empty path`);
@@ -160,6 +175,7 @@ export function resolveServeConfig(raw: RawSettings, env: Environment, cwd: stri
     ...requireSni(raw, env),
     ...extraRegions(raw, env),
     ...fleetTokenTtl(raw, env),
+    ...registryCacheTtl(raw, env),
     region: region(raw, env),
     domain: domain(raw, env),
     logLevel,

@@ -118,6 +118,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
         extraRegions: config.extraRegions ?? [],
         domain: config.domain,
         requireSni: config.requireSni === true,
+        ...(config.registryCacheTtlSeconds !== undefined ? { registryCacheTtlMs: config.registryCacheTtlSeconds * 1000 } : {}),
       },
       cas,
       store,

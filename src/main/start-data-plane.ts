@@ -1,4 +1,4 @@
-import { createAccessLog, createDeviceAccess } from '../access/index.js';
+import { createAccessLog, createDeviceAccess, DEFAULT_CACHE_TTL_MS } from '../access/index.js';
 import type { AccessLog } from '../access/index.js';
 import { createBroker } from '../broker/index.js';
 import type { Broker } from '../broker/index.js';
@@ -24,6 +24,8 @@ export interface DataPlaneConfig {
   readonly extraRegions: readonly string[];
   readonly domain: string;
   readonly requireSni: boolean;
+  /** Registry read cache lifetime, and the period of the live-connection re-check (default 30 s). */
+  readonly registryCacheTtlMs?: number;
 }
 
 export interface StartedDataPlane {
@@ -78,8 +80,9 @@ export async function startDataPlane(deps: {
   const jit = deps.registry === undefined
     ? undefined
     : createJustInTimeRegistration({ store, clock, logger, provision: createJitpProvisioner({ registry: deps.registry, findTemplate: deps.findJitpTemplate }) });
+  const cacheTtlMs = config.registryCacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
   const access = createDeviceAccess({
-    store, clock, domain: config.domain, defaultRegion: config.region, requireSni: config.requireSni, logger,
+    store, clock, domain: config.domain, defaultRegion: config.region, requireSni: config.requireSni, logger, cacheTtlMs,
     ...(jit !== undefined ? { onUnknownCertificate: jit.onUnknownCertificate, onPendingActivation: jit.onPendingActivation } : {}),
   });
   const accessLog = createAccessLog();
@@ -150,6 +153,26 @@ export async function startDataPlane(deps: {
     }
   };
 
+  // Live connections are re-admitted once per cache lifetime: what changed without a registry event
+  // (another process wrote the store, a certificate expired) reaches them within about two lifetimes.
+  let revalidating = false;
+  const revalidation = setInterval(() => {
+    if (revalidating) return;
+    revalidating = true;
+    broker
+      .revalidateConnections()
+      .then(
+        (n) => {
+          if (n > 0) logger.info({ connections: n }, 'closed connections no longer admitted (periodic re-check)');
+        },
+        (err: unknown) => logger.error({ err }, 'periodic re-check of connections failed'),
+      )
+      .finally(() => {
+        revalidating = false;
+      });
+  }, cacheTtlMs);
+  revalidation.unref();
+
   let closing: Promise<void> | undefined;
   return {
     mqttPort: listeners[0]!.port,
@@ -158,6 +181,7 @@ export async function startDataPlane(deps: {
     onRegistryEvent,
     close: () =>
       (closing ??= (async () => {
+        clearInterval(revalidation);
         // The broker says goodbye to every client (it refuses newcomers while closing); then the listeners
         // stop accepting and drop what is left (clients stuck in their TLS handshake).
         await broker.close();
