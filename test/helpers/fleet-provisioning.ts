@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateProvisioningTemplateCommand } from '@aws-sdk/client-iot';
-import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import type { MqttClient } from 'mqtt';
 import type { ApiAccount } from './iot-clients.js';
 import { iotClient } from './iot-clients.js';

@@ -6,7 +6,7 @@ import { FleetRejection } from './fleet-rejection.js';
 const rejectedAs = (code: string) => (e: unknown) => e instanceof FleetRejection && e.statusCode === 400 && e.errorCode === code;
 
 describe('fleet provisioning payloads', () => {
-  it('JSON and CBOR round-trip as plain maps (no cbor-x record extension)', () => {
+  it('JSON and CBOR round-trip as plain maps', () => {
     const body = { certificateId: 'abc', deviceConfiguration: { a: '1' } };
     assert.deepEqual(decodeFleetPayload('json', encodeFleetPayload('json', body)), body);
     const cbor = encodeFleetPayload('cbor', body);
@@ -33,6 +33,16 @@ describe('fleet provisioning payloads', () => {
     assert.equal(Object.getPrototypeOf(r.parameters), Object.prototype);
     assert.deepEqual(Object.keys(r.parameters), ['__proto__', 'SerialNumber']);
     assert.deepEqual(readRegisterThingRequest({ certificateOwnershipToken: 't' }).parameters, {});
+  });
+
+  it('CBOR: a __proto__ map key stays data (never the prototype); non-string keys are refused', () => {
+    // {"parameters": {"__proto__": {"x": 1}}} in CBOR
+    const evil = Buffer.from('a1' + '6a' + Buffer.from('parameters').toString('hex') + 'a1' + '69' + Buffer.from('__proto__').toString('hex') + 'a1' + '6178' + '01', 'hex');
+    const decoded = decodeFleetPayload('cbor', evil) as { parameters: Record<string, unknown> };
+    assert.equal(Object.getPrototypeOf(decoded.parameters), Object.prototype);
+    assert.deepEqual(Object.keys(decoded.parameters), ['__proto__']);
+    assert.equal((decoded.parameters as { x?: unknown }).x, undefined);
+    assert.throws(() => decodeFleetPayload('cbor', Buffer.from('a10101', 'hex')), rejectedAs('InvalidPayload'));
   });
 
   it('CreateCertificateFromCsr needs a CSR of at most 4096 characters', () => {

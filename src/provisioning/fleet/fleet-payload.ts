@@ -1,4 +1,4 @@
-import { Decoder, Encoder } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode } from 'cborg';
 import type { FleetPayloadFormat } from './fleet-topics.js';
 import { invalidOwnershipToken, invalidPayload } from './fleet-rejection.js';
 
@@ -16,16 +16,30 @@ export interface RegisterThingRequest {
   readonly parameters: Readonly<Record<string, string>>;
 }
 
-/** Plain CBOR maps and arrays only: no cbor-x records or structure extensions, which other decoders do not know. */
-const cborDecoder = new Decoder({ mapsAsObjects: true, useRecords: false });
-const cborEncoder = new Encoder({ mapsAsObjects: true, useRecords: false });
+/**
+ * CBOR maps are decoded as Maps and turned into plain objects here, each key defined as an own property:
+ * a `__proto__` key stays data, never the object's prototype. Non-string keys are refused.
+ */
+function plainFromCbor(value: unknown, depth = 0): unknown {
+  if (depth > 32) throw new Error('CBOR nested too deeply');
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of value) {
+      if (typeof k !== 'string') throw new Error('CBOR map keys must be strings');
+      Object.defineProperty(out, k, { value: plainFromCbor(v, depth + 1), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => plainFromCbor(v, depth + 1));
+  return value;
+}
 
 /** The payload as a plain value; empty payload = `{}` (CreateKeysAndCertificate takes no body). */
 export function decodeFleetPayload(format: FleetPayloadFormat, payload: Uint8Array): unknown {
   if (payload.length === 0) return {};
   try {
     if (format === 'json') return JSON.parse(Buffer.from(payload).toString('utf8')) as unknown;
-    return cborDecoder.decode(Buffer.from(payload)) as unknown;
+    return plainFromCbor(cborDecode(payload, { useMaps: true }));
   } catch (e) {
     throw invalidPayload(`The payload is not valid ${format === 'json' ? 'JSON' : 'CBOR'}`, e);
   }
@@ -33,8 +47,8 @@ export function decodeFleetPayload(format: FleetPayloadFormat, payload: Uint8Arr
 
 export function encodeFleetPayload(format: FleetPayloadFormat, body: object): Buffer {
   if (format === 'json') return Buffer.from(JSON.stringify(body));
-  // cbor-x encodes into a shared buffer: copy before the next encode reuses it.
-  return Buffer.from(cborEncoder.encode(body));
+  const bytes = cborEncode(body);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
