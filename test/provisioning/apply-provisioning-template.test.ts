@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isIotError, silentLogger } from '../../src/kernel/index.js';
 import type { Scope } from '../../src/kernel/index.js';
-import { createRootCa } from '../../src/pki/index.js';
+import { createRootCa, parseCertificatePem } from '../../src/pki/index.js';
 import { applyProvisioningTemplate, parseProvisioningTemplate } from '../../src/provisioning/index.js';
 import {
   createAccount,
@@ -12,7 +12,8 @@ import {
   createRegistryEvents,
   createThing,
 } from '../../src/registry/index.js';
-import type { RegistryDeps, RegistryEvent } from '../../src/registry/index.js';
+import type { CaCertificate, RegistryDeps, RegistryEvent } from '../../src/registry/index.js';
+import { createJitpProvisioner } from '../../src/provisioning/jit/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 
 const REGION = 'us-east-1';
@@ -84,8 +85,8 @@ describe('applyProvisioningTemplate', () => {
     assert.deepEqual((await deps.store.getThing(scope, 'Prefix_0001'))?.attributes, { serial: '0001' });
     assert.deepEqual((await deps.store.listThingPrincipals(scope, 'Prefix_0001', 10)).map((l) => l.principal), [certArn]);
     assert.deepEqual((await deps.store.listAttachedPolicies(scope, certArn, { limit: 10, ascending: true })).map((a) => a.policyName), result.policyNames);
-    assert.ok(seen.some((e) => e.type === 'policy-attachment-changed'));
-    assert.ok(seen.some((e) => e.type === 'certificate-status-changed' && e.certificateId === certificateId && e.status === 'ACTIVE'));
+    assert.ok((seen as RegistryEvent[]).some((e) => e.type === 'policy-attachment-changed'));
+    assert.ok((seen as RegistryEvent[]).some((e) => e.type === 'certificate-status-changed' && e.certificateId === certificateId && e.status === 'ACTIVE'));
   });
 
   it('a second device with the same policy document reuses the policy and merges into an existing thing', async () => {
@@ -301,5 +302,51 @@ describe('applyProvisioningTemplate', () => {
     );
     const result = await applyProvisioningTemplate(deps, { scope, template, parameters: { P: 'x.y.z' }, certificateId: await pendingCertificate() });
     assert.deepEqual(result.deviceConfiguration, { v: 'y-y-${a}-x.y.z' });
+  });
+});
+
+describe('JITP provisioner: the template\'s registry events wait for the caller\'s transaction', () => {
+  it('nothing is announced inside the registration transaction; announce() after the commit emits them', async () => {
+    const store = await openSqliteStore({ file: ':memory:' });
+    const seen: RegistryEvent[] = [];
+    const events = createRegistryEvents((e) => {
+      throw e;
+    });
+    events.subscribe((e) => void seen.push(e));
+    const clock = { now: () => new Date() };
+    const deviceIssuer = await createRootCa({ keyType: 'EC', commonName: 'test issuer', organization: 'certgate', now: clock.now(), years: 30 });
+    const deps: RegistryDeps = { store, clock, logger: silentLogger, deviceIssuer, domain: 'certgate.test', events };
+    try {
+      const account = await createAccount(deps, { name: 'jitp-events' });
+      const scope: Scope = { accountId: account.accountId, region: REGION };
+      const created = await createKeysAndCertificate(deps, scope, { pendingActivation: true });
+      const templateBody = JSON.stringify({
+        Parameters: { 'AWS::IoT::Certificate::Id': { Type: 'String' } },
+        Resources: {
+          certificate: { Type: 'AWS::IoT::Certificate', Properties: { CertificateId: { Ref: 'AWS::IoT::Certificate::Id' }, Status: 'ACTIVE' } },
+          policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyDocument: POLICY_DOC } },
+        },
+      });
+      const now = clock.now();
+      const ca: CaCertificate = {
+        scope, certificateId: 'c'.repeat(64), certificatePem: '', status: 'ACTIVE', autoRegistrationStatus: 'ENABLE', certificateMode: 'DEFAULT',
+        registrationConfig: { templateBody, roleArn: 'arn:aws:iam::123456789012:role/jitp' }, ownedBy: scope.accountId, subject: 'CN=ca', subjectKeyId: null,
+        creationDate: now, lastModifiedDate: now, customerVersion: 1, generationId: 'g', notBefore: now, notAfter: now,
+      };
+      const provision = createJitpProvisioner({ registry: deps });
+      seen.length = 0;
+      const outcome = await store.transaction(async (tx) => {
+        const r = await provision(tx, { scope, ca, certificate: created.certificate, device: parseCertificatePem(created.certificate.certificatePem) });
+        assert.deepEqual(seen, [], 'no event while the registration transaction is open');
+        return r;
+      });
+      assert.equal(outcome.certificateStatus, 'ACTIVE');
+      assert.deepEqual(seen, [], 'still none: the caller announces after its commit');
+      await outcome.announce();
+      assert.ok((seen as RegistryEvent[]).some((e) => e.type === 'certificate-status-changed'), JSON.stringify(seen));
+      assert.ok((seen as RegistryEvent[]).some((e) => e.type === 'policy-attachment-changed'), JSON.stringify(seen));
+    } finally {
+      await store.close();
+    }
   });
 });

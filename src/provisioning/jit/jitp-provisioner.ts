@@ -1,6 +1,7 @@
 import { invalidRequest } from '../../kernel/index.js';
 import type { Scope } from '../../kernel/index.js';
 import type { RegistryDeps, RegistryStore } from '../../registry/index.js';
+import type { RegistryEvent } from '../../registry/registry-events.js';
 import { applyProvisioningTemplate } from '../template/apply-provisioning-template.js';
 import { parseProvisioningTemplate } from '../template/parse-provisioning-template.js';
 import type { ProvisioningTemplate } from '../template/provisioning-template.js';
@@ -63,10 +64,20 @@ export function createJitpProvisioner(deps: JitpProvisionerDeps): JitpProvisione
     }
     if (body === undefined) throw invalidRequest(`CA ${ca.certificateId} has no provisioning template`);
     const template = parse(ca.certificateId, body);
+    // The template's events wait for the registration's transaction (the caller's) to commit, not only the
+    // template's own nested one: announced earlier, a cache could reload the uncommitted state.
+    const held: RegistryEvent[] = [];
     const result = await applyProvisioningTemplate(
-      { ...deps.registry, store: tx },
+      { ...deps.registry, store: tx, events: { emit: async (e) => void held.push(e) } },
       { scope, template, parameters: certificateParameters(device, certificate.certificateId), certificateId: certificate.certificateId },
     );
-    return { thingName: result.thingName, certificateStatus: result.certificateStatus, policyNames: result.policyNames };
+    return {
+      thingName: result.thingName,
+      certificateStatus: result.certificateStatus,
+      policyNames: result.policyNames,
+      announce: async () => {
+        for (const e of held) await deps.registry.events.emit(e);
+      },
+    };
   };
 }

@@ -19,11 +19,17 @@ import { registeredEvent } from './registered-event.js';
 /**
  * JITP: runs the CA's provisioning template for a certificate just registered PENDING_ACTIVATION, inside the
  * registration's transaction (`tx`), so that a failing template leaves nothing behind. Throws IotError.
+ * The registry events of what the template did are held: `announce()` them once `tx` has committed.
  */
 export type JitpProvisioner = (
   tx: RegistryStore,
   input: { readonly scope: Scope; readonly ca: CaCertificate; readonly certificate: Certificate; readonly device: ParsedCertificate },
-) => Promise<{ readonly thingName: string | undefined; readonly certificateStatus: string; readonly policyNames: readonly string[] }>;
+) => Promise<{
+  readonly thingName: string | undefined;
+  readonly certificateStatus: string;
+  readonly policyNames: readonly string[];
+  announce(): Promise<void>;
+}>;
 
 export interface JustInTimeDeps {
   readonly store: RegistryStore;
@@ -107,6 +113,8 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
         }
         return { certificate, provisioned: undefined };
       });
+      // Committed: now the data plane may hear of what the template changed (its caches refresh on these).
+      await done.provisioned?.announce();
       const messages: ServiceMessage[] = [];
       if (coalescer.claim(keyOf(scope, id), deps.clock.now().getTime())) {
         messages.push(registeredEvent({ ...done.certificate, caCertificateId }, deps.clock.now()));
@@ -120,7 +128,8 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
           `JITP: template of CA ${caCertificateId} applied: thing ${p.thingName ?? '(none)'}, policies [${p.policyNames.join(', ')}], certificate ${p.certificateStatus}; the device connects on its next attempt`,
         );
       }
-      deps.logger.info({ certificateId: id, caCertificateId, accountId: scope.accountId, region: scope.region, provisioned: p }, 'jit: certificate registered');
+      const provisioned = p === undefined ? undefined : { thingName: p.thingName, certificateStatus: p.certificateStatus, policyNames: p.policyNames };
+      deps.logger.info({ certificateId: id, caCertificateId, accountId: scope.accountId, region: scope.region, provisioned }, 'jit: certificate registered');
       return { reasons, messages };
     } catch (e) {
       if (isIotError(e) && e.code === 'ResourceAlreadyExistsException') {
