@@ -1,6 +1,6 @@
 import { epochMs } from '../kernel/index.js';
 import type { Clock } from '../kernel/index.js';
-import type { RegistryStore } from '../registry/index.js';
+import type { RegistryLookups } from './registry-lookups.js';
 import type { ConnectInfo, ConnectionPeer, DevicePrincipal } from './device-access.js';
 import { routeServerName } from './server-name.js';
 
@@ -17,7 +17,7 @@ const PRINCIPAL_THINGS_READ = 1000;
  * Only aws:CurrentTime and aws:EpochTime change afterwards (see `ConnectionClock`).
  */
 export async function connectionValues(
-  store: RegistryStore,
+  lookups: Pick<RegistryLookups, 'principalThings' | 'thing'>,
   domain: string,
   principal: DevicePrincipal,
   connect: ConnectInfo,
@@ -37,11 +37,11 @@ export async function connectionValues(
   // association the certificate's one thing is the connection's thing, whatever the client id; otherwise
   // the client id must name a thing attached to the certificate. IsAttached is always set, true or false.
   values['iot:Connection.Thing.IsAttached'] = false;
-  const links = await store.listPrincipalThings(principal.scope, principal.certificateArn, PRINCIPAL_THINGS_READ);
+  const links = await lookups.principalThings(principal.scope, principal.certificateArn, PRINCIPAL_THINGS_READ);
   const exclusive = links.find((l) => l.thingPrincipalType === 'EXCLUSIVE_THING');
   const link = exclusive ?? (connect.clientId !== '' ? links.find((l) => l.thingName === connect.clientId) : undefined);
   if (link !== undefined) {
-    const thing = await store.getThing(principal.scope, link.thingName);
+    const thing = await lookups.thing(principal.scope, link.thingName);
     if (thing) {
       values['iot:Connection.Thing.ThingName'] = thing.thingName;
       if (thing.thingTypeName !== null) values['iot:Connection.Thing.ThingTypeName'] = thing.thingTypeName;

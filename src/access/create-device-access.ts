@@ -69,7 +69,7 @@ export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess
     async authorize(principal, connect, peer) {
       const [set, values] = await Promise.all([
         policySets.get(principal.scope, principal.certificateArn),
-        connectionValues(deps.store, deps.domain, principal, connect, peer),
+        connectionValues(lookups, deps.domain, principal, connect, peer),
       ]);
       return connectionAuthorization(principal, connect.clientId, set, values, new ConnectionClock(deps.clock, values));
     },
@@ -88,6 +88,12 @@ export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess
           return;
         case 'policy-attachment-changed':
           await policySets.onAttachmentChanged(event.scope, event.target);
+          return;
+        case 'thing-principals-changed':
+          lookups.invalidatePrincipalThings(event.scope, event.principal);
+          return;
+        case 'thing-changed':
+          lookups.invalidateThing(event.scope, event.thingName);
           return;
       }
     },

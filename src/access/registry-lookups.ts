@@ -1,5 +1,5 @@
 import type { Clock, Scope } from '../kernel/index.js';
-import type { Account, CaCertificate, Certificate, RegistryStore } from '../registry/index.js';
+import type { Account, CaCertificate, Certificate, RegistryStore, Thing, ThingPrincipal } from '../registry/index.js';
 import { BoundedMap } from './bounded-map.js';
 
 interface Timed<V> {
@@ -34,6 +34,10 @@ export class RegistryLookups {
   readonly #accountsByPrefix: BoundedMap<string, Timed<Account>>;
   readonly #accountsById: BoundedMap<string, Timed<Account>>;
   readonly #cas: BoundedMap<string, Timed<CaCertificate>>;
+  /** `<scope>|<principal ARN>` → the things linked to it (an empty list too: AttachThingPrincipal announces itself). */
+  readonly #principalThings: BoundedMap<string, Timed<readonly ThingPrincipal[]>>;
+  /** `<scope>|<thing name>` → the thing (found rows only). */
+  readonly #things: BoundedMap<string, Timed<Thing>>;
   /**
    * Bumped by every invalidation. A read records the epoch before asking the store and caches its
    * answer only if no invalidation happened meanwhile: an event that arrives while a lookup is in
@@ -49,6 +53,8 @@ export class RegistryLookups {
     this.#accountsByPrefix = new BoundedMap(options.capacity);
     this.#accountsById = new BoundedMap(options.capacity);
     this.#cas = new BoundedMap(options.capacity);
+    this.#principalThings = new BoundedMap(options.capacity);
+    this.#things = new BoundedMap(options.capacity);
   }
 
   /** Changes whenever anything is invalidated: an admission that saw it change re-checks (see admitPeer). */
@@ -126,6 +132,37 @@ export class RegistryLookups {
     return ca;
   }
 
+  /** The things linked to a principal (read at every CONNECT for iot:Connection.Thing.*). */
+  async principalThings(scope: Scope, principal: string, limit: number): Promise<readonly ThingPrincipal[]> {
+    const key = `${scopeKey(scope)}|${principal}`;
+    const hit = this.#fresh(this.#principalThings.get(key));
+    if (hit) return hit;
+    const epoch = this.#epoch;
+    const links = await this.#store.listPrincipalThings(scope, principal, limit);
+    if (epoch === this.#epoch) this.#principalThings.set(key, this.#timed(links));
+    return links;
+  }
+
+  async thing(scope: Scope, thingName: string): Promise<Thing | undefined> {
+    const key = `${scopeKey(scope)}|${thingName}`;
+    const hit = this.#fresh(this.#things.get(key));
+    if (hit) return hit;
+    const epoch = this.#epoch;
+    const thing = await this.#store.getThing(scope, thingName);
+    if (thing && epoch === this.#epoch) this.#things.set(key, this.#timed(thing));
+    return thing;
+  }
+
+  invalidatePrincipalThings(scope: Scope, principal: string): void {
+    this.#epoch++;
+    this.#principalThings.delete(`${scopeKey(scope)}|${principal}`);
+  }
+
+  invalidateThing(scope: Scope, thingName: string): void {
+    this.#epoch++;
+    this.#things.delete(`${scopeKey(scope)}|${thingName}`);
+  }
+
   /** Certificate status change or deletion: every cached lookup of that certificate id goes. */
   invalidateCertificate(certificateId: string): void {
     this.#epoch++;
@@ -149,5 +186,7 @@ export class RegistryLookups {
     this.#accountsByPrefix.clear();
     this.#accountsById.clear();
     this.#cas.clear();
+    this.#principalThings.clear();
+    this.#things.clear();
   }
 }

@@ -150,6 +150,9 @@ export async function startDataPlane(deps: {
       case 'policy-changed':
       case 'policy-attachment-changed':
         return; // access applies them to the next action evaluated
+      case 'thing-principals-changed':
+      case 'thing-changed':
+        return; // thing policy variables are read at CONNECT: the next connection sees them
     }
   };
 

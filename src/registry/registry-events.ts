@@ -9,7 +9,11 @@ export type RegistryEvent =
   | { readonly type: 'certificate-deleted'; readonly scope: Scope; readonly certificateId: string }
   | { readonly type: 'ca-certificate-status-changed'; readonly scope: Scope; readonly certificateId: string; readonly status: string }
   | { readonly type: 'policy-changed'; readonly scope: Scope; readonly policyName: string }
-  | { readonly type: 'policy-attachment-changed'; readonly scope: Scope; readonly target: string };
+  | { readonly type: 'policy-attachment-changed'; readonly scope: Scope; readonly target: string }
+  /** AttachThingPrincipal / DetachThingPrincipal: the things linked to this principal (a certificate ARN) changed. */
+  | { readonly type: 'thing-principals-changed'; readonly scope: Scope; readonly principal: string }
+  /** UpdateThing / DeleteThing: the thing's attributes (policy variables of connections using it) changed. */
+  | { readonly type: 'thing-changed'; readonly scope: Scope; readonly thingName: string };
 
 export interface RegistryEvents {
   /** Resolves when every listener has handled the event (use cases await it before answering). */

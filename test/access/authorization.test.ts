@@ -9,6 +9,8 @@ import {
   createPolicyVersion,
   createThing,
   deletePolicy,
+  detachThingPrincipal,
+  updateThing,
   detachPolicy,
   setDefaultPolicyVersion,
 } from '../../src/registry/index.js';
@@ -116,6 +118,30 @@ describe('authorization (data-plane.md "Authorization points", policies.md)', ()
     assert.equal(effect(auth.publish('fleet/south/x', false)), 'Allow', 'Attributes[fleet] of the exclusive thing');
     assert.equal(effect(auth.publish('attached/x', false)), 'Allow', 'IsAttached is true');
     assert.equal(effect(auth.publish('fleet/north/x', false)), 'ImplicitDeny');
+  });
+
+  it('thing links and attributes are cached, and AttachThingPrincipal / UpdateThing / DetachThingPrincipal reach the next CONNECT', async () => {
+    const acme = await registeredCa(f, scope, 'Acme Cached');
+    const other = await registeredDevice(f, scope, acme.ca, 'CN=valve-3, O=Acme Devices');
+    const otherArn = `arn:aws:iot:${scope.region}:${scope.accountId}:cert/${other.device.certificateId}`;
+    await attachPolicy(f.deps, scope, { policyName: 'conditions', target: otherArn });
+    const otherPeer = peer(other.device.der, endpoint);
+    const admission = await f.access.admit(otherPeer);
+    assert.ok(admission.admitted);
+    const connectAs = (clientId: string): Promise<ConnectionAuthorization> => f.access.authorize(admission.principal, connectInfo(clientId), otherPeer);
+    // No thing yet: the (empty) link list is read and cached.
+    assert.equal(effect((await connectAs('valve-3')).publish('attached/x', false)), 'ImplicitDeny');
+    await createThing(f.deps, scope, { thingName: 'valve-3', attributePayload: { attributes: { fleet: 'east' } } });
+    await attachThingPrincipal(f.deps, scope, { thingName: 'valve-3', principal: otherArn });
+    const attached = await connectAs('valve-3');
+    assert.equal(effect(attached.publish('attached/x', false)), 'Allow', 'the attachment reached the next CONNECT');
+    assert.equal(effect(attached.publish('fleet/east/x', false)), 'Allow');
+    await updateThing(f.deps, scope, { thingName: 'valve-3', attributePayload: { attributes: { fleet: 'west' } } });
+    const updated = await connectAs('valve-3');
+    assert.equal(effect(updated.publish('fleet/west/x', false)), 'Allow', 'the new attribute reached the next CONNECT');
+    assert.equal(effect(updated.publish('fleet/east/x', false)), 'ImplicitDeny');
+    await detachThingPrincipal(f.deps, scope, { thingName: 'valve-3', principal: otherArn });
+    assert.equal(effect((await connectAs('valve-3')).publish('attached/x', false)), 'ImplicitDeny', 'the detachment reached the next CONNECT');
   });
 
   it('thing attributes are variables only for the attached thing', async () => {

@@ -105,6 +105,7 @@ export async function updateThing(
     }
     await tx.updateThing({ ...thing, attributes, version: thing.version + 1 });
   });
+  await deps.events.emit({ type: 'thing-changed', scope, thingName: input.thingName });
 }
 
 export async function deleteThing(deps: RegistryDeps, scope: Scope, input: { thingName: string; expectedVersion?: number | undefined }): Promise<void> {
@@ -118,6 +119,7 @@ export async function deleteThing(deps: RegistryDeps, scope: Scope, input: { thi
     }
     await tx.deleteThing(scope, input.thingName);
   });
+  await deps.events.emit({ type: 'thing-changed', scope, thingName: input.thingName });
 }
 
 export async function listThings(

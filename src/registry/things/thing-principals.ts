@@ -11,7 +11,7 @@ export async function attachThingPrincipal(
   scope: Scope,
   input: { thingName: string; principal: string; thingPrincipalType?: ThingPrincipalType | undefined },
 ): Promise<void> {
-  await deps.store.transaction(async (tx) => {
+  const principal = await deps.store.transaction(async (tx) => {
     await getThing(tx, scope, input.thingName);
     const principal = await resolveCertificatePrincipal(tx, scope, input.principal);
     const type = input.thingPrincipalType ?? 'NON_EXCLUSIVE_THING';
@@ -23,7 +23,9 @@ export async function attachThingPrincipal(
       throw invalidRequest(`The principal is exclusively attached to thing ${others.find((l) => l.thingPrincipalType === 'EXCLUSIVE_THING')!.thingName}`);
     }
     await tx.putThingPrincipal({ scope, thingName: input.thingName, principal, thingPrincipalType: type, createdAt: deps.clock.now() });
+    return principal;
   });
+  await deps.events.emit({ type: 'thing-principals-changed', scope, principal });
 }
 
 /** DetachThingPrincipal: idempotent once the thing exists. */
@@ -32,6 +34,7 @@ export async function detachThingPrincipal(deps: RegistryDeps, scope: Scope, inp
     await getThing(tx, scope, input.thingName);
     await tx.deleteThingPrincipal(scope, input.thingName, input.principal);
   });
+  await deps.events.emit({ type: 'thing-principals-changed', scope, principal: input.principal });
 }
 
 interface PageIn {
