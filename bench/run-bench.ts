@@ -171,7 +171,9 @@ interface ProfiledLoad {
 
 async function profileCertgate(opts: Options, pinning: Pinning, dataDir: string, caPath: string, devices: readonly DeviceFiles[], stamp: string): Promise<Record<string, ProfiledLoad>> {
   const summaries: Record<string, ProfiledLoad> = {};
-  for (const id of PROFILED_LOAD_IDS) {
+  // With --loads, profile those (idle memory excepted); otherwise the connection and QoS 0 loads.
+  const chosen = opts.loads.length < BENCH_LOADS.length ? opts.loads.map((l) => l.id).filter((id) => id !== 'idle-memory') : [...PROFILED_LOAD_IDS];
+  for (const id of chosen) {
     const load = BENCH_LOADS.find((l) => l.id === id)!;
     const profDir = join(opts.workDir, `cpu-prof-${id}`);
     mkdirSync(profDir, { recursive: true });

@@ -177,7 +177,11 @@ export class Connection implements SessionSink, OnlineClient {
     return epochMs(this.ctx.clock);
   }
 
-  /** Encodes and writes one packet with this connection's protocol version. */
+  /**
+   * Encodes and writes one packet with this connection's protocol version. Packets written in one tick
+   * of the event loop leave together (the stream is corked until the next tick): profiled, one TLS
+   * write per PUBACK/PUBLISH cost a quarter of a QoS 1 delivery in syscalls. `end()` flushes.
+   */
   write(packet: Packet): boolean {
     if (this.#streamClosed || this.stream.destroyed || !this.stream.writable) return false;
     let buf: Buffer;
@@ -188,8 +192,19 @@ export class Connection implements SessionSink, OnlineClient {
       this.ctx.logger.error({ err, clientId: this.clientId, cmd: packet.cmd }, 'broker: packet not encodable');
       return false;
     }
+    if (!this.#corked) {
+      this.#corked = true;
+      this.stream.cork();
+      process.nextTick(this.#uncork);
+    }
     return this.stream.write(buf);
   }
+
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.stream.uncork();
+  };
 
   writePublish(message: OutboundMessage, packetId: number | undefined, dup: boolean): boolean {
     if (this.state !== 'connected' && this.state !== 'connecting') return false;
