@@ -97,6 +97,8 @@ export interface CaCertificateStore {
   findCaCertificatesInRegion(region: string, certificateId: string): Promise<CaCertificate[]>;
   /** CAs in scope whose subject DN equals `subject` (a device certificate's issuer). */
   findCaCertificatesBySubject(scope: Scope, subject: string): Promise<CaCertificate[]>;
+  /** CA certificates with this subject in every account of a region (JITR without SNI). */
+  findCaCertificatesBySubjectInRegion(region: string, subject: string): Promise<CaCertificate[]>;
   updateCaCertificate(ca: CaCertificate): Promise<boolean>;
   deleteCaCertificate(scope: Scope, certificateId: string): Promise<boolean>;
   listCaCertificates(scope: Scope, page: PageRequest): Promise<CaCertificate[]>;

@@ -443,6 +443,9 @@ export function registryStoreContract(
         const bySubject = await store.findCaCertificatesBySubject(a, subject);
         assert.deepEqual(bySubject.map((c) => [c.scope, c.certificateId]), [[a, id]]);
         assert.deepEqual(await store.findCaCertificatesBySubject(a, 'CN=nobody'), []);
+        const regionWide = await store.findCaCertificatesBySubjectInRegion(REGION, subject);
+        assert.deepEqual(regionWide.map((c) => c.scope.accountId).sort(), [a.accountId, b.accountId].sort(), 'every account of the region, not the other region');
+        assert.deepEqual(await store.findCaCertificatesBySubjectInRegion(REGION, 'CN=nobody'), []);
       });
 
       it('pages by (creationDate, certificateId) in both orders', async () => {

@@ -67,13 +67,12 @@ export async function findAutoRegistrationCa(store: RegistryStore, input: CaSear
   let sameSubject = 0;
   if (found.length === 0) {
     foundBy = 'issuer';
-    const scopes: Scope[] = scope !== undefined ? [scope] : (await store.listAccounts()).map((a) => ({ accountId: a.accountId, region }));
-    for (const s of scopes) {
-      for (const ca of await store.findCaCertificatesBySubject(s, device.issuer)) {
-        sameSubject++;
-        const parsed = parseOrUndefined(ca.certificatePem);
-        if (parsed !== undefined && signs(parsed, device)) found.push(ca);
-      }
+    // One indexed query either way: this account, or (no SNI) every account of the region.
+    const candidates = scope !== undefined ? await store.findCaCertificatesBySubject(scope, device.issuer) : await store.findCaCertificatesBySubjectInRegion(region, device.issuer);
+    for (const ca of candidates) {
+      sameSubject++;
+      const parsed = parseOrUndefined(ca.certificatePem);
+      if (parsed !== undefined && signs(parsed, device)) found.push(ca);
     }
   }
 

@@ -41,8 +41,7 @@ function caStore(rows: CaCertificate[]): RegistryStore {
     getCaCertificate: (scope, id) => Promise.resolve(rows.find((r) => r.scope.accountId === scope.accountId && r.certificateId === id)),
     findCaCertificatesInRegion: (region, id) => Promise.resolve(rows.filter((r) => r.scope.region === region && r.certificateId === id)),
     findCaCertificatesBySubject: (scope, subject) => Promise.resolve(rows.filter((r) => r.scope.accountId === scope.accountId && r.subject === subject)),
-    listAccounts: () =>
-      Promise.resolve([...new Set(rows.map((r) => r.scope.accountId))].map((accountId) => ({ accountId }) as Awaited<ReturnType<RegistryStore['listAccounts']>>[number])),
+    findCaCertificatesBySubjectInRegion: (region, subject) => Promise.resolve(rows.filter((r) => r.scope.region === region && r.subject === subject)),
   };
   return store as RegistryStore;
 }

@@ -332,6 +332,18 @@ export class SqlRegistryStore implements RegistryStore {
     return rows.map(caCertificateFromRow);
   }
 
+  async findCaCertificatesBySubjectInRegion(region: string, subject: string): Promise<CaCertificate[]> {
+    const rows = await this.#db
+      .selectFrom('ca_certificates')
+      .selectAll()
+      .where('region', '=', region)
+      .where('subject', '=', subject)
+      .orderBy('creation_date')
+      .orderBy('certificate_id')
+      .execute();
+    return rows.map(caCertificateFromRow);
+  }
+
   async findCaCertificatesBySubject(scope: Scope, subject: string): Promise<CaCertificate[]> {
     const rows = await this.#db
       .selectFrom('ca_certificates')
