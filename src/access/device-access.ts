@@ -72,6 +72,11 @@ export interface ServiceMessage {
 export interface FollowUpOutcome {
   readonly reasons: readonly string[];
   readonly messages: readonly ServiceMessage[];
+  /**
+   * The CA whose auto-registration ran: the outcome is filed under its certificate id too, so
+   * `certgate why <caCertificateId>` shows what the CA registered or provisioned, and why it failed.
+   */
+  readonly caCertificateId?: string;
 }
 
 /** Runs when the refused connection's CONNECT arrives; never rejects (failures are outcomes with reasons). */

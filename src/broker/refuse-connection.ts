@@ -82,17 +82,20 @@ export function refuseConnection(
     stream.once('close', () => clearTimeout(followUpTimer));
     refusal.onConnect().then(
       (outcome) => {
-        deps.accessLog.record({
-          at: deps.clock.now(),
-          kind: 'admission',
-          outcome: 'denied',
-          ...(refusal.accountId !== undefined ? { accountId: refusal.accountId } : {}),
-          ...(refusal.region !== undefined ? { region: refusal.region } : {}),
-          ...(refusal.certificateId !== undefined ? { certificateId: refusal.certificateId } : {}),
-          clientId,
-          remoteAddress: peer.remoteAddress,
-          reasons: outcome.reasons,
-        });
+        const filedUnder = [refusal.certificateId, outcome.caCertificateId].filter((id, i, all): id is string => id !== undefined && all.indexOf(id) === i);
+        for (const certificateId of filedUnder.length > 0 ? filedUnder : [undefined]) {
+          deps.accessLog.record({
+            at: deps.clock.now(),
+            kind: 'admission',
+            outcome: 'denied',
+            ...(refusal.accountId !== undefined ? { accountId: refusal.accountId } : {}),
+            ...(refusal.region !== undefined ? { region: refusal.region } : {}),
+            ...(certificateId !== undefined ? { certificateId } : {}),
+            clientId,
+            remoteAddress: peer.remoteAddress,
+            reasons: outcome.reasons,
+          });
+        }
         deps.logger.info({ certificateId: refusal.certificateId, clientId, reasons: outcome.reasons }, 'broker: just-in-time registration at CONNECT');
         for (const message of outcome.messages) deps.publish?.(message);
         clearTimeout(followUpTimer);

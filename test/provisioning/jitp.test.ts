@@ -148,6 +148,9 @@ describe('just-in-time provisioning (JITP)', { timeout: 180_000 }, () => {
     assert.equal(operator.events.filter((e) => e.body['certificateId'] === certificateId).length, 0);
     const why = await whyCertificate(server, certificateId, primaryAccount(server));
     assert.ok(why.some((w) => w.reasons.some((x) => x.includes('nothing was registered') && x.includes('Cannot resolve reference value'))), JSON.stringify(why));
+    // Reported on the CA too: `certgate why <caCertificateId>` shows what its auto-registration did.
+    const onCa = await whyCertificate(server, ca.caCertificateId, primaryAccount(server));
+    assert.ok(onCa.some((w) => w.reasons.some((x) => x.includes(certificateId) && x.includes('Cannot resolve reference value'))), JSON.stringify(onCa));
   });
 
   it('a CA naming a JITP template (registrationConfig.templateName) provisions with that template', async () => {

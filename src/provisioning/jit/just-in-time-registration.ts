@@ -130,7 +130,7 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
       }
       const provisioned = p === undefined ? undefined : { thingName: p.thingName, certificateStatus: p.certificateStatus, policyNames: p.policyNames };
       deps.logger.info({ certificateId: id, caCertificateId, accountId: scope.accountId, region: scope.region, provisioned }, 'jit: certificate registered');
-      return { reasons, messages };
+      return { reasons, messages, caCertificateId };
     } catch (e) {
       if (isIotError(e) && e.code === 'ResourceAlreadyExistsException') {
         // Another connection registered it first (or it was registered meanwhile): a presentation of a known certificate.
@@ -142,7 +142,7 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
       }
       const why = messageOf(e);
       deps.logger.warn({ certificateId: id, caCertificateId, accountId: scope.accountId, region: scope.region, err: why }, 'jit: just-in-time registration failed; nothing registered');
-      return { reasons: [`just-in-time registration of certificate ${id} under CA ${caCertificateId} in ${where(scope)} failed, nothing was registered: ${why}`], messages: [] };
+      return { reasons: [`just-in-time registration of certificate ${id} under CA ${caCertificateId} in ${where(scope)} failed, nothing was registered: ${why}`], messages: [], caCertificateId };
     }
   }
 
