@@ -1,9 +1,12 @@
-import { evaluate } from '../policy/index.js';
-import type { AuthRequest, Decision, PolicyContext } from '../policy/index.js';
+import { dependsOnTime, evaluate } from '../policy/index.js';
+import type { AuthRequest, CompiledPolicy, Decision, PolicyContext } from '../policy/index.js';
 import { bothMustAllow } from './combine-decisions.js';
 import type { ConnectionClock, ContextValue } from './connection-context.js';
 import type { ConnectionAuthorization, DevicePrincipal } from './device-access.js';
 import type { PolicySet } from './policy-sets.js';
+
+/** Cached publish / receive decisions per connection and action (topics beyond this start the cache afresh). */
+const DECISIONS_PER_CONNECTION = 256;
 
 /** A mutable request reused for every evaluation of one connection (evaluate() reads it synchronously). */
 interface ReusableRequest {
@@ -42,16 +45,40 @@ export function connectionAuthorization(
     return decision;
   };
 
+  // Publish and receive decisions per topic, reused while the principal's policies are the same array
+  // (a reload replaces it) and none depends on the clock: the other context values are fixed at CONNECT.
+  // Profiled: evaluation was ~8% of a QoS 0 delivery; devices use few topics. Bounded per connection.
+  let cachedFor: readonly CompiledPolicy[] | undefined;
+  let cacheable = false;
+  const published = new Map<string, Decision>();
+  const received = new Map<string, Decision>();
+  const cached = (cache: Map<string, Decision>, action: string, topic: string): Decision => {
+    const policies = set.policies;
+    if (policies !== cachedFor) {
+      cachedFor = policies;
+      cacheable = set.loadError === undefined && !dependsOnTime(policies);
+      published.clear();
+      received.clear();
+    }
+    if (!cacheable) return check(action, topicPrefix + topic);
+    let decision = cache.get(topic);
+    if (decision === undefined) {
+      decision = check(action, topicPrefix + topic);
+      if (cache.size >= DECISIONS_PER_CONNECTION) cache.clear();
+      cache.set(topic, decision);
+    }
+    return decision;
+  };
+
   return {
     connect: () => check('iot:Connect', clientResource),
     publish(topic, retain) {
-      const resource = topicPrefix + topic;
-      const publish = check('iot:Publish', resource);
+      const publish = cached(published, 'iot:Publish', topic);
       if (!retain) return publish;
       // Publishing a retained message needs iot:RetainPublish as well (AWS IoT policy actions).
-      return bothMustAllow(publish, check('iot:RetainPublish', resource));
+      return bothMustAllow(publish, check('iot:RetainPublish', topicPrefix + topic));
     },
     subscribe: (filter) => check('iot:Subscribe', filterPrefix + filter),
-    receive: (topic) => check('iot:Receive', topicPrefix + topic),
+    receive: (topic) => cached(received, 'iot:Receive', topic),
   };
 }

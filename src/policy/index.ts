@@ -8,6 +8,7 @@ export type { PolicyDocument, PolicyStatement, PolicyCondition, PatternList } fr
 export { compilePolicy } from './compile-policy.js';
 export type { CompiledPolicy, CompiledStatement } from './compile-policy.js';
 export { evaluate } from './evaluate.js';
+export { dependsOnTime } from './depends-on-time.js';
 export type { AuthRequest, Decision, MatchedStatement } from './evaluate.js';
 export type { PolicyContext } from './policy-context.js';
 export { certificateContextValues } from './certificate-context-values.js';

@@ -144,6 +144,31 @@ describe('authorization (data-plane.md "Authorization points", policies.md)', ()
     assert.equal(effect((await connectAs('valve-3')).publish('attached/x', false)), 'ImplicitDeny', 'the detachment reached the next CONNECT');
   });
 
+  it('cached publish/receive decisions (time-free policies) follow policy changes at once', async () => {
+    const acme = await registeredCa(f, scope, 'Acme Decisions');
+    const other = await registeredDevice(f, scope, acme.ca, 'CN=meter-8, O=Acme Devices');
+    const otherArn = `arn:aws:iot:${scope.region}:${scope.accountId}:cert/${other.device.certificateId}`;
+    await createPolicy(f.deps, scope, { policyName: 'meters', policyDocument: doc(allow(['iot:Publish', 'iot:Receive'], 'arn:aws:iot:*:*:topic/meters/*')) });
+    await attachPolicy(f.deps, scope, { policyName: 'meters', target: otherArn });
+    const otherPeer = peer(other.device.der, endpoint);
+    const admission = await f.access.admit(otherPeer);
+    assert.ok(admission.admitted);
+    const auth = await f.access.authorize(admission.principal, connectInfo('meter-8'), otherPeer);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(effect(auth.publish('meters/1', false)), 'Allow');
+      assert.equal(effect(auth.receive('meters/1')), 'Allow');
+      assert.equal(effect(auth.publish('other/1', false)), 'ImplicitDeny');
+    }
+    assert.match(auth.publish('meters/1', false).reasons[0] ?? '', /iot:Publish on ".*topic\/meters\/1" allowed by policy meters/);
+    await detachPolicy(f.deps, scope, { policyName: 'meters', target: otherArn });
+    assert.equal(effect(auth.publish('meters/1', false)), 'ImplicitDeny', 'detached: the cached Allow is gone');
+    assert.equal(effect(auth.receive('meters/1')), 'ImplicitDeny');
+    await createPolicyVersion(f.deps, scope, { policyName: 'meters', policyDocument: doc(allow('iot:Publish', 'arn:aws:iot:*:*:topic/other/*')), setAsDefault: true });
+    await attachPolicy(f.deps, scope, { policyName: 'meters', target: otherArn });
+    assert.equal(effect(auth.publish('other/1', false)), 'Allow', 'the new version applies to the next publish');
+    assert.equal(effect(auth.publish('meters/1', false)), 'ImplicitDeny');
+  });
+
   it('thing attributes are variables only for the attached thing', async () => {
     assert.equal(effect((await open('sensor-1')).publish('fleet/north/x', false)), 'Allow');
     assert.equal(effect((await open('sensor-1')).publish('fleet/south/x', false)), 'ImplicitDeny');
