@@ -67,16 +67,22 @@ function deliverReply(conn: Connection, reply: ServiceTopicReply): void {
     conn.ctx.logger.debug({ clientId: conn.clientId, topic: reply.topic }, 'broker: service answer dropped, the requesting connection is gone');
     return;
   }
-  let qos: 0 | 1 | undefined;
+  let subscribed = false;
   for (const o of session.subscriptions.values()) {
-    if (filterMatches(o.filter, reply.topic)) qos = qos === undefined ? o.qos : (Math.max(qos, o.qos) as 0 | 1);
+    if (filterMatches(o.filter, reply.topic)) subscribed = true;
   }
-  if (qos === undefined) {
+  if (!subscribed) {
     conn.record('receive', 'denied', reply.topic, ['the connection is not subscribed to the answer topic: subscribe to /accepted and /rejected before publishing the request']);
     return;
   }
   const now = conn.now();
   if (!receiveAllowed(conn.ns, session, reply.topic, conn.ctx.accessLog, now)) return;
-  const message: OutboundMessage = { topic: reply.topic, payload: reply.payload, qos, retain: false, properties: {}, expiresAt: undefined };
-  session.deliver(message, now);
+  // Written on this connection at QoS 0, never through the session: a QoS 1 answer would wait in the session's
+  // in-flight window or queue, and whoever resumes the session with this client id (another device holding the
+  // same claim certificate, iot:Connect on *) would be sent this device's private key and ownership token.
+  // Lost with the connection, like AWS's ("the same MQTT connection"): the device asks again.
+  const message: OutboundMessage = { topic: reply.topic, payload: reply.payload, qos: 0, retain: false, properties: {}, expiresAt: undefined };
+  if (!conn.writePublish(message, undefined, false)) {
+    conn.record('receive', 'denied', reply.topic, ['the answer could not be written: the connection is closing or its write buffer is full; the device may ask again']);
+  }
 }

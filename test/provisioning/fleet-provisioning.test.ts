@@ -7,7 +7,8 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DescribeCertificateCommand, DescribeThingCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import { iot, iotidentity, mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
-import type { MqttClient } from 'mqtt';
+import { connect as mqttConnect } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { createAccount } from '../helpers/accounts.js';
 import type { TestAccount } from '../helpers/accounts.js';
 import { startCertgate } from '../helpers/certgate-process.js';
@@ -19,6 +20,7 @@ import type { TestHook } from '../helpers/fleet-provisioning.js';
 import { iotClient } from '../helpers/iot-clients.js';
 import type { ApiAccount } from '../helpers/iot-clients.js';
 import { TestPki } from '../helpers/openssl.js';
+import { whyRecords } from '../helpers/why-records.js';
 
 const CREATE_JSON = '$aws/certificates/create/json';
 const CREATE_CBOR = '$aws/certificates/create/cbor';
@@ -288,6 +290,26 @@ describe('fleet provisioning by claim over MQTT', () => {
     assert.equal(await publishOutcome(c, `${provisionTopic(template)}/rejected`, '{}'), 0x87);
   });
 
+  it('a last will on a service topic is refused: an ungraceful disconnect publishes no fake /accepted', async () => {
+    const listener = await createDevice(server, { policyDocument: ALLOW_ALL_POLICY });
+    const spy = track(await listener.connect({ protocolVersion: 5 }));
+    const seen: string[] = [];
+    spy.on('message', (t) => seen.push(t));
+    await spy.subscribeAsync(['$aws/certificates/#', 'wills/#'], { qos: 1 });
+    const attacker = await createDevice(server, { policyDocument: ALLOW_ALL_POLICY });
+    const clientId = `will-${randomBytes(4).toString('hex')}`;
+    const c = await attacker.connect({ protocolVersion: 5, clientId, will: { topic: `${CREATE_JSON}/accepted`, payload: Buffer.from('{"certificateId":"fake","privateKey":"attacker"}'), qos: 1, retain: false } });
+    c.stream.destroy(); // ungraceful: a will would be published now
+    // A control will on an ordinary topic shows wills do fire, and orders the check after it.
+    const control = await attacker.connect({ protocolVersion: 5, will: { topic: 'wills/control', payload: Buffer.from('x'), qos: 1, retain: false } });
+    const fired = new Promise<void>((resolve) => spy.on('message', (t) => t === 'wills/control' && resolve()));
+    control.stream.destroy();
+    await Promise.race([fired, new Promise((_, reject) => setTimeout(() => reject(new Error('the control will never arrived')), 5_000))]);
+    assert.deepEqual(seen, ['wills/control'], 'no message on $aws/certificates/...');
+    const records = await whyRecords(server, clientId);
+    assert.ok(records.some((r) => r.kind === 'publish' && r.outcome === 'denied' && r.reasons.some((x) => x.includes('service topic'))), JSON.stringify(records));
+  });
+
   it("the answer goes to the requesting connection only: another subscriber of /accepted never sees the private key; an unsubscribed requester gets nothing", async () => {
     const listener = await createDevice(server, { policyDocument: ALLOW_ALL_POLICY });
     const spy = track(await listener.connect());
@@ -306,6 +328,42 @@ describe('fleet provisioning by claim over MQTT', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     assert.deepEqual(got, []);
     assert.deepEqual(seen, [], 'the spy saw nothing: neither requests nor answers');
+  });
+
+  it('client-id takeover: an answer the requester never acknowledged is not handed to the next connection with its client id (persistent session)', async () => {
+    const clientId = `fleet-takeover-${randomBytes(4).toString('hex')}`;
+    const accept = `${CREATE_JSON}/accepted`;
+    type Pub = { cmd: string; topic?: string; qos?: number; payload?: Buffer };
+    const connectRaw = async (extra: Partial<IClientOptions>, seen: Pub[]): Promise<MqttClient> => {
+      const c = track(mqttConnect({ ...deviceClientOptions(server, claim, { clientId, clean: false }), ...extra }));
+      c.on('packetreceive', (p) => {
+        if (p.cmd === 'publish') seen.push(p as Pub);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no CONNACK')), WAIT_MS);
+        c.once('connect', () => (clearTimeout(timer), resolve()));
+        c.once('error', (e) => (clearTimeout(timer), reject(e)));
+      });
+      return c;
+    };
+    // The victim (persistent session) never PUBACKs a QoS 1 delivery: mqtt.js's ack hook never calls back.
+    const victimSaw: Pub[] = [];
+    const victim = await connectRaw({ customHandleAcks: () => undefined }, victimSaw);
+    await victim.subscribeAsync([accept, `${CREATE_JSON}/rejected`], { qos: 1 });
+    victim.publish(CREATE_JSON, '{}', { qos: 1 });
+    const deadline = Date.now() + WAIT_MS;
+    while (!victimSaw.some((p) => p.topic === accept) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const answer = victimSaw.find((p) => p.topic === accept);
+    assert.ok(answer, 'the requester got its answer');
+    assert.match(JSON.parse(answer.payload!.toString('utf8')).privateKey, /PRIVATE KEY/);
+    await endClient(victim, true);
+    assert.ok(await waitClosed(victim));
+    // Another holder of the claim certificate takes the client id over and resumes the session.
+    const attackerSaw: Pub[] = [];
+    const attacker = await connectRaw({}, attackerSaw);
+    await attacker.subscribeAsync(`${CREATE_JSON}/rejected`, { qos: 1 }); // everything the resume sent precedes this SUBACK
+    assert.deepEqual(attackerSaw.map((p) => p.topic), [], "the taker-over received nothing, in particular not the victim's private key");
+    assert.equal(answer.qos, 0, 'the answer is written on the requesting connection, never kept in the session');
   });
 
   describe('pre-provisioning hook (HTTP)', () => {

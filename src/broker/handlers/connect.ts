@@ -101,7 +101,11 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   conn.will = undefined;
   const will = packet.will;
   if (will !== undefined) {
-    const reserved = reservedPublishProblem(will.topic);
+    // Service topics (fleet provisioning requests and answers) never carry a will: a will on
+    // `.../accepted` would hand other devices a certificate and key of the publisher's choosing.
+    const reserved =
+      reservedPublishProblem(will.topic) ??
+      (conn.ctx.serviceTopics?.classify(will.topic) !== undefined ? `a last will may not be published on the service topic ${JSON.stringify(will.topic)}` : undefined);
     const d = reserved === undefined ? auth.publish(will.topic, will.retain === true) : undefined;
     if (d === undefined || d.effect !== 'Allow') {
       const reasons = d === undefined ? [reserved!] : d.reasons;

@@ -1,6 +1,6 @@
 import type { Scope } from '../../kernel/index.js';
 import { createCertificateFromCsr, createKeysAndCertificate, deleteCertificate, getOwnedCertificate } from '../../registry/index.js';
-import type { Certificate, RegistryDeps } from '../../registry/index.js';
+import type { Certificate, RegistryDeps, RegistryEvent } from '../../registry/index.js';
 import { decodeFleetPayload, encodeFleetPayload, readCreateCertificateFromCsrRequest, readCreateKeysAndCertificateRequest, readRegisterThingRequest } from './fleet-payload.js';
 import { FleetRejection, invalidOwnershipToken, provisioningDenied, templateNotFound, templateNotUsable, toFleetRejection } from './fleet-rejection.js';
 import { CERTIFICATE_ID_PARAMETER } from '../template/provisioning-template.js';
@@ -166,8 +166,18 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
       for (const cert of page) {
         if (claiming.has(cert.certificateId)) continue;
         try {
-          // Refused (and kept) when a thing or policy was attached meanwhile: AWS deletes only unattached ones.
-          await deleteCertificate(registry, cert.scope, { certificateId: cert.certificateId });
+          // Re-read in the delete's transaction: an operator may have activated, deactivated or revoked it since the
+          // page was read (kept then). Refused (and kept) when a thing or policy was attached: AWS deletes only
+          // unattached ones.
+          const held: RegistryEvent[] = [];
+          const gone = await registry.store.transaction(async (store) => {
+            const current = await store.getCertificate(cert.scope, cert.certificateId);
+            if (current?.status !== 'PENDING_ACTIVATION') return false;
+            await deleteCertificate({ ...registry, store, events: { emit: async (e) => void held.push(e) } }, cert.scope, { certificateId: cert.certificateId });
+            return true;
+          });
+          for (const e of held) await registry.events.emit(e);
+          if (!gone) continue;
           deleted++;
           log.info({ accountId: cert.scope.accountId, region: cert.scope.region, certificateId: cert.certificateId }, 'fleet provisioning: deleted a certificate not provisioned within the ownership token lifetime');
         } catch (e) {

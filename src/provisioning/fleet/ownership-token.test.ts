@@ -51,6 +51,15 @@ describe('certificateOwnershipToken', () => {
     for (const junk of ['', '.', 'abc', 'a.b.c', `${body}.`, 'x'.repeat(5000), `${body}.${mac}x`]) rejected(() => tokens.verify(junk, scope, t0), /not valid/);
   });
 
+  it('only the canonical spelling of a genuine token is accepted (no characters the base64url decoder skips)', () => {
+    const token = tokens.issue(scope, cert, t0);
+    const [body, mac] = token.split('.') as [string, string];
+    assert.equal(tokens.verify(token, scope, t0).certificateId, cert);
+    for (const variant of [`${body}.${mac}!`, `${body}.${mac}=`, `${body}.!${mac}`, `${body}.${mac.slice(0, 20)}*${mac.slice(20)}`]) {
+      rejected(() => tokens.verify(variant, scope, t0), /not valid/);
+    }
+  });
+
   it('the key is derived, not the secret itself, and needs a real secret', () => {
     const secret = randomBytes(32);
     assert.notDeepEqual(Buffer.from(deriveOwnershipTokenKey(secret)), secret);

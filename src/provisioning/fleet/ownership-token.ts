@@ -50,9 +50,13 @@ export function createOwnershipTokens(key: Uint8Array, ttlMs: number): Ownership
       const dot = token.indexOf('.');
       if (dot <= 0 || dot !== token.lastIndexOf('.')) throw invalid;
       const body = token.slice(0, dot);
-      const given = Buffer.from(token.slice(dot + 1), 'base64url');
+      const macText = token.slice(dot + 1);
+      const given = Buffer.from(macText, 'base64url');
       const expected = mac(body);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
+      // Node's base64url decoder skips characters outside the alphabet: only the canonical spelling is the token.
+      // (The body needs no such check: the MAC is over its text.)
+      if (given.toString('base64url') !== macText) throw invalid;
       const fields = Buffer.from(body, 'base64url').toString('utf8').split('|');
       const [version, accountId, region, certificateId, expiresAtMs] = fields;
       if (fields.length !== 6 || version !== VERSION || certificateId === undefined || expiresAtMs === undefined || !/^\d{1,15}$/.test(expiresAtMs)) throw invalid;

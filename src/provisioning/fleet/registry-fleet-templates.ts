@@ -1,5 +1,6 @@
 import { iotArn } from '../../kernel/index.js';
-import type { RegistryDeps } from '../../registry/index.js';
+import type { RegistryDeps, RegistryEvent } from '../../registry/index.js';
+import { invalidOwnershipToken } from './fleet-rejection.js';
 import { applyProvisioningTemplate } from '../template/apply-provisioning-template.js';
 import { parseProvisioningTemplate } from '../template/parse-provisioning-template.js';
 import type { FleetTemplates } from './ports.js';
@@ -23,7 +24,19 @@ export function registryFleetTemplates(registry: RegistryDeps): FleetTemplates {
     },
     async apply(input) {
       const template = parseProvisioningTemplate(input.template.templateBody, 'FLEET_PROVISIONING');
-      const result = await applyProvisioningTemplate(registry, { scope: input.scope, template, parameters: input.parameters, certificateId: input.certificateId });
+      // Single use, checked where it is spent: in the template's own transaction the certificate must still be
+      // PENDING_ACTIVATION (an operator may have activated, revoked or deleted it since the token was checked),
+      // else the engine would follow OverrideSettings and provision an already-activated certificate.
+      const held: RegistryEvent[] = [];
+      const result = await registry.store.transaction(async (store) => {
+        const cert = await store.getCertificate(input.scope, input.certificateId);
+        if (cert?.status !== 'PENDING_ACTIVATION') {
+          throw invalidOwnershipToken(`The certificate ownership token can no longer be used (the certificate is ${cert?.status ?? 'deleted'})`);
+        }
+        const tx: RegistryDeps = { ...registry, store, events: { emit: async (e) => void held.push(e) } };
+        return applyProvisioningTemplate(tx, { scope: input.scope, template, parameters: input.parameters, certificateId: input.certificateId });
+      });
+      for (const e of held) await registry.events.emit(e);
       return { thingName: result.thingName, deviceConfiguration: result.deviceConfiguration };
     },
   };
