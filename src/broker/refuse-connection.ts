@@ -22,16 +22,20 @@ export function refuseConnection(
   refusal: Refusal,
   deps: { accessLog: AccessLog; logger: Logger; clock: Clock; publish?: ((message: ServiceMessage) => void) | undefined },
 ): void {
-  deps.accessLog.record({
-    at: deps.clock.now(),
-    kind: 'admission',
-    outcome: 'denied',
-    ...(refusal.accountId !== undefined ? { accountId: refusal.accountId } : {}),
-    ...(refusal.region !== undefined ? { region: refusal.region } : {}),
-    ...(refusal.certificateId !== undefined ? { certificateId: refusal.certificateId } : {}),
-    remoteAddress: peer.remoteAddress,
-    reasons: [`${refusal.refusal}: ${refusal.reason}`],
-  });
+  /** A denied admission record, filed under `certificateId` (the device's, or its CA's for a JIT outcome). */
+  const recordDenied = (certificateId: string | undefined, reasons: readonly string[], clientId?: string): void =>
+    deps.accessLog.record({
+      at: deps.clock.now(),
+      kind: 'admission',
+      outcome: 'denied',
+      ...(refusal.accountId !== undefined ? { accountId: refusal.accountId } : {}),
+      ...(refusal.region !== undefined ? { region: refusal.region } : {}),
+      ...(certificateId !== undefined ? { certificateId } : {}),
+      ...(clientId !== undefined ? { clientId } : {}),
+      remoteAddress: peer.remoteAddress,
+      reasons,
+    });
+  recordDenied(refusal.certificateId, [`${refusal.refusal}: ${refusal.reason}`]);
   deps.logger.warn(
     { refusal: refusal.refusal, reason: refusal.reason, certificateId: refusal.certificateId, remoteAddress: peer.remoteAddress, serverName: peer.serverName },
     'broker: connection refused at admission',
@@ -83,19 +87,7 @@ export function refuseConnection(
     refusal.onConnect().then(
       (outcome) => {
         const filedUnder = [refusal.certificateId, outcome.caCertificateId].filter((id, i, all): id is string => id !== undefined && all.indexOf(id) === i);
-        for (const certificateId of filedUnder.length > 0 ? filedUnder : [undefined]) {
-          deps.accessLog.record({
-            at: deps.clock.now(),
-            kind: 'admission',
-            outcome: 'denied',
-            ...(refusal.accountId !== undefined ? { accountId: refusal.accountId } : {}),
-            ...(refusal.region !== undefined ? { region: refusal.region } : {}),
-            ...(certificateId !== undefined ? { certificateId } : {}),
-            clientId,
-            remoteAddress: peer.remoteAddress,
-            reasons: outcome.reasons,
-          });
-        }
+        for (const certificateId of filedUnder.length > 0 ? filedUnder : [undefined]) recordDenied(certificateId, outcome.reasons, clientId);
         deps.logger.info({ certificateId: refusal.certificateId, clientId, reasons: outcome.reasons }, 'broker: just-in-time registration at CONNECT');
         for (const message of outcome.messages) deps.publish?.(message);
         clearTimeout(followUpTimer);
