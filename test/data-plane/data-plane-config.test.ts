@@ -29,5 +29,15 @@ describe('data-plane settings', () => {
     assert.throws(() => resolveServeConfig({ alpnPort: '70000' }, {}, '/'), (e: unknown) => e instanceof StartupError && /--alpn-port: '70000'/.test(e.message));
     assert.throws(() => resolveServeConfig({}, { CERTGATE_REQUIRE_SNI: 'maybe' }, '/'), (e: unknown) => e instanceof StartupError && /CERTGATE_REQUIRE_SNI/.test(e.message));
     assert.throws(() => resolveServeConfig({ extraRegions: 'eu-west-1,Mars' }, {}, '/'), (e: unknown) => e instanceof StartupError && /--extra-regions: 'Mars'/.test(e.message));
+    for (const bad of ['0', '-1', '1.5', 'soon', '86401']) {
+      assert.throws(() => resolveServeConfig({ registryCacheTtl: bad }, {}, '/'), (e: unknown) => e instanceof StartupError && /--registry-cache-ttl/.test(e.message), bad);
+    }
+    assert.throws(() => resolveServeConfig({}, { CERTGATE_FLEET_TOKEN_TTL: '0' }, '/'), (e: unknown) => e instanceof StartupError && /CERTGATE_FLEET_TOKEN_TTL/.test(e.message));
+  });
+
+  it('--registry-cache-ttl: 30 s unless given; the env twin works', () => {
+    assert.equal(resolveServeConfig({}, {}, '/').registryCacheTtlSeconds, undefined);
+    assert.equal(resolveServeConfig({ registryCacheTtl: '5' }, {}, '/').registryCacheTtlSeconds, 5);
+    assert.equal(resolveServeConfig({}, { CERTGATE_REGISTRY_CACHE_TTL: '120' }, '/').registryCacheTtlSeconds, 120);
   });
 });
