@@ -14,7 +14,8 @@ const PRINCIPAL_THINGS_READ = 1000;
  * CONNECT: certificate values, iot:ClientId, iot:DomainName, aws:SourceIp, iot:ConnectAttributes and,
  * iot:Connection.Thing.* for the thing exclusively attached to the certificate, or else the attached thing the
  * client id names.
- * Only aws:CurrentTime and aws:EpochTime change afterwards (see `ConnectionClock`).
+ * Afterwards aws:CurrentTime and aws:EpochTime follow the clock (see `ConnectionClock`), and the thing
+ * values are replaced when the registry changes them (`thingValues`, ConnectionAuthorization.refresh).
  */
 export async function connectionValues(
   lookups: Pick<RegistryLookups, 'principalThings' | 'thing'>,
@@ -33,13 +34,30 @@ export async function connectionValues(
   if (connect.hasWill) attributes.push('LastWill');
   if (attributes.length > 0) values['iot:ConnectAttributes'] = attributes;
 
-  // iot:Connection.Thing.* (AWS "Thing policy variables", "exclusive thing"): with an EXCLUSIVE_THING
-  // association the certificate's one thing is the connection's thing, whatever the client id; otherwise
-  // the client id must name a thing attached to the certificate. IsAttached is always set, true or false.
-  values['iot:Connection.Thing.IsAttached'] = false;
+  Object.assign(values, await thingValues(lookups, principal, connect.clientId));
+  values['aws:CurrentTime'] = '';
+  values['aws:EpochTime'] = 0;
+  return values;
+}
+
+/** The prefix of every value `thingValues` sets. */
+export const THING_VALUE_PREFIX = 'iot:Connection.Thing.';
+
+/**
+ * iot:Connection.Thing.* (AWS "Thing policy variables", "exclusive thing"): with an EXCLUSIVE_THING
+ * association the certificate's one thing is the connection's thing, whatever the client id; otherwise
+ * the client id must name a thing attached to the certificate. IsAttached is always set, true or false.
+ * Read at CONNECT and again when the registry announces a change (issue 10 #3).
+ */
+export async function thingValues(
+  lookups: Pick<RegistryLookups, 'principalThings' | 'thing'>,
+  principal: DevicePrincipal,
+  clientId: string,
+): Promise<Record<string, ContextValue>> {
+  const values: Record<string, ContextValue> = { 'iot:Connection.Thing.IsAttached': false };
   const links = await lookups.principalThings(principal.scope, principal.certificateArn, PRINCIPAL_THINGS_READ);
   const exclusive = links.find((l) => l.thingPrincipalType === 'EXCLUSIVE_THING');
-  const link = exclusive ?? (connect.clientId !== '' ? links.find((l) => l.thingName === connect.clientId) : undefined);
+  const link = exclusive ?? (clientId !== '' ? links.find((l) => l.thingName === clientId) : undefined);
   if (link !== undefined) {
     const thing = await lookups.thing(principal.scope, link.thingName);
     if (thing) {
@@ -49,8 +67,6 @@ export async function connectionValues(
       values['iot:Connection.Thing.IsAttached'] = true;
     }
   }
-  values['aws:CurrentTime'] = '';
-  values['aws:EpochTime'] = 0;
   return values;
 }
 

@@ -4,7 +4,7 @@ import type { RegistryEvent, RegistryStore } from '../registry/index.js';
 import { admitPeer } from './admit-peer.js';
 import type { AdmissionDeps } from './admit-peer.js';
 import { connectionAuthorization } from './connection-authorization.js';
-import { ConnectionClock, connectionValues } from './connection-context.js';
+import { ConnectionClock, connectionValues, thingValues } from './connection-context.js';
 import type { DeviceAccess } from './device-access.js';
 import { PeerCertificateCache } from './peer-certificate.js';
 import { PolicySets } from './policy-sets.js';
@@ -71,7 +71,9 @@ export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess
         policySets.get(principal.scope, principal.certificateArn),
         connectionValues(lookups, deps.domain, principal, connect, peer),
       ]);
-      return connectionAuthorization(principal, connect.clientId, set, values, new ConnectionClock(deps.clock, values));
+      return connectionAuthorization(principal, connect.clientId, set, values, new ConnectionClock(deps.clock, values), () =>
+        thingValues(lookups, principal, connect.clientId),
+      );
     },
 
     async onRegistryEvent(event) {

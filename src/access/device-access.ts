@@ -103,6 +103,14 @@ export interface ConnectionAuthorization {
   subscribe(filter: string): Decision;
   /** iot:Receive on topic/<topic>. */
   receive(topic: string): Decision;
+  /**
+   * Reads again what the connection's values take from the registry (iot:Connection.Thing.*: the thing
+   * attached, its attributes and type), so that a detach, UpdateThing or DeleteThing governs the next
+   * action. Optional: an authorization without registry-derived values has nothing to refresh.
+   */
+  refresh?(): Promise<void>;
+  /** The thing the connection's iot:Connection.Thing.* values describe now (undefined: none). */
+  thingName?(): string | undefined;
 }
 
 /** The core service the broker calls. Implemented in access/, wired by main/. */

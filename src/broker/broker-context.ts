@@ -3,8 +3,9 @@ import type { Clock, Logger, Scope } from '../kernel/index.js';
 import type { Connection } from './connection.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
 import type { Namespace } from './namespace.js';
-import type { MessageBus } from './ports.js';
+import type { BusMessage, MessageBus } from './ports.js';
 import type { ServiceTopics } from './service-topics.js';
+import type { WillSource } from './will.js';
 
 /** What every connection of one broker shares: the ports, the namespaces, the live connections. */
 export interface BrokerContext {
@@ -20,4 +21,6 @@ export interface BrokerContext {
   /** Publishes a service message (lifecycle event) into a namespace. */
   publishEvent(ns: Namespace, event: LifecycleEvent): void;
   record(entry: Omit<AccessRecord, 'at'>): void;
+  /** Authorizes a will now and publishes it if allowed (will.ts); the broker's close waits for these. */
+  publishWill(ns: Namespace, source: WillSource, will: BusMessage): void;
 }

@@ -11,6 +11,8 @@ import { BROKER_LIMITS } from './limits.js';
 import type { Namespace, OnlineClient } from './namespace.js';
 import type { BusMessage } from './ports.js';
 import { REASON_CODES } from './reason-codes.js';
+import { receiveAllowed } from './route-message.js';
+import type { WillSource } from './will.js';
 import type { DisconnectReason } from './reason-codes.js';
 import type { OutboundMessage, Session, SessionSink } from './session/session.js';
 
@@ -237,6 +239,13 @@ export class Connection implements SessionSink, OnlineClient {
     return this.write(packet);
   }
 
+  /** iot:Receive for this connection's principal, asked as the PUBLISH goes out (SessionSink). */
+  mayReceive(topic: string): boolean {
+    const session = this.session;
+    if (session === undefined || this.auth === undefined) return false;
+    return receiveAllowed(this.ns, session, topic, this.ctx.accessLog, this.now());
+  }
+
   takeOver(): Promise<void> {
     this.terminate({
       reason: 'DUPLICATE_CLIENTID',
@@ -330,25 +339,27 @@ export class Connection implements SessionSink, OnlineClient {
     if (this.#streamClosed) this.#resolveClosed();
   }
 
-  /** Will Delay Interval (v5): held back while the session may still be resumed [MQTT-3.1.3-9]. */
+  /**
+   * Will Delay Interval (v5): held back while the session may still be resumed [MQTT-3.1.3-9]. Either way
+   * the will is authorized when it is published (will.ts), not only at CONNECT.
+   */
   #publishWill(session: Session, will: BusMessage): void {
     const delay = Math.min(this.willDelaySeconds, session.expirySeconds);
     const ns = this.ns;
-    const bus = this.ctx.bus;
-    const send = (): void => {
-      if (will.retain) ns.retained.put(will);
-      bus.publish(will);
-    };
+    const ctx = this.ctx;
+    const auth = this.auth;
+    if (auth === undefined) return;
+    const source: WillSource = { principal: this.principal, peer: this.peer, auth, clientId: this.clientId };
     if (delay <= 0) {
-      send();
+      ctx.publishWill(ns, source, will);
       return;
     }
     const timer = setTimeout(() => {
-      if (ns.pendingWills.get(session.clientId) === timer) ns.pendingWills.delete(session.clientId);
-      send();
+      if (ns.pendingWills.get(session.clientId)?.timer === timer) ns.pendingWills.delete(session.clientId);
+      ctx.publishWill(ns, source, will);
     }, delay * 1000);
     timer.unref();
-    ns.pendingWills.set(session.clientId, timer);
+    ns.pendingWills.set(session.clientId, { timer, certificateId: this.principal.certificateId });
   }
 
   #closeStream(): void {

@@ -11,6 +11,7 @@ import { REASON_CODES } from './reason-codes.js';
 import { refuseConnection } from './refuse-connection.js';
 import { routeMessage } from './route-message.js';
 import type { ServiceTopics } from './service-topics.js';
+import { publishWill } from './will.js';
 
 export interface BrokerDeps {
   access: DeviceAccess;
@@ -35,8 +36,18 @@ export interface Broker {
    * certificate passing its notAfter. Resolves with how many connections were closed.
    */
   revalidateConnections(): Promise<number>;
-  /** Close every connection using this certificate; resolves with how many once they are closed. */
+  /**
+   * The certificate was revoked, deactivated or deleted: close every connection using it (without their
+   * wills) and discard its sessions, offline persistent ones included, and its delayed wills. Resolves
+   * with how many connections were closed, once they are closed (never waits on will handling).
+   */
   disconnectCertificate(scope: Scope, certificateId: string, reason: string): Promise<number>;
+  /**
+   * The registry changed what connections' thing policy variables say (AttachThingPrincipal /
+   * DetachThingPrincipal for `principal`, a certificate ARN; UpdateThing / DeleteThing for `thingName`):
+   * the matching live connections read them again. Resolves with how many were refreshed.
+   */
+  refreshThingValues(scope: Scope, changed: { readonly principal?: string; readonly thingName?: string }): Promise<number>;
   /** Publish a message of the service's own (e.g. `$aws/events/certificates/registered/<caId>`) into an account's namespace. */
   publishServiceMessage(message: ServiceMessage): void;
   connectionCount(): number;
@@ -79,7 +90,13 @@ export function createBroker(deps: BrokerDeps): Broker {
     record(entry) {
       deps.accessLog.record({ at: deps.clock.now(), ...entry });
     },
+    publishWill(ns, source, will) {
+      const p = publishWill(ctx, ns, source, will).finally(() => willsInFlight.delete(p));
+      willsInFlight.add(p);
+    },
   };
+  /** Wills being authorized (will.ts): close() lets them finish before it stops routing. */
+  const willsInFlight = new Set<Promise<void>>();
 
   const unsubscribe = bus.subscribe((message) => {
     const ns = namespaces.get(message.namespace);
@@ -152,11 +169,14 @@ export function createBroker(deps: BrokerDeps): Broker {
       c.terminate({
         reason: 'API_INITIATED_DISCONNECT',
         v5Code: REASON_CODES.ADMINISTRATIVE_ACTION,
-        publishWill: true,
+        // A revoked certificate's will is never published (issue 10 #2).
+        publishWill: false,
         why: reason,
         denied: [reason],
       });
     }
+    // Its sessions go too, offline persistent ones included: nothing more is queued for it (issue 10 #4).
+    namespaces.get(key)?.discardCertificate(certificateId);
     await Promise.all(targets.map((c) => c.closed));
     return targets.length;
   }
@@ -167,14 +187,72 @@ export function createBroker(deps: BrokerDeps): Broker {
       if (closing) break;
       if (c.state !== 'connected') continue;
       const result = await deps.access.admit(c.peer);
-      if (result.admitted && result.principal.certificateId === c.principal.certificateId && namespaceKey(result.principal.scope) === c.ns.key) continue;
+      if (result.admitted && result.principal.certificateId === c.principal.certificateId && namespaceKey(result.principal.scope) === c.ns.key) {
+        // Still admitted: thing policy variables as the registry has them now (issue 10 #3).
+        await refreshAuth(c);
+        continue;
+      }
+      // The record is filed under this account: it never names the account the certificate is in now.
       const reason = result.admitted
-        ? `certificate ${c.principal.certificateId} is now placed in account ${result.principal.scope.accountId} (${result.principal.scope.region})`
+        ? `certificate ${c.principal.certificateId} is no longer registered in this account`
         : `${result.refusal}: ${result.reason}`;
-      c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: true, why: `no longer admitted: ${reason}`, denied: [reason] });
+      c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: false, why: `no longer admitted: ${reason}`, denied: [reason] });
+      c.ns.discardCertificate(c.principal.certificateId);
       closed++;
     }
+    await revalidateOfflineSessions();
     return closed;
+  }
+
+  /**
+   * Offline persistent sessions: their owner certificate is re-admitted with the TLS peer of the
+   * connection that last used the session; a session whose certificate is no longer admitted here is
+   * discarded (what changed without a registry event, e.g. another process deactivated it).
+   */
+  async function revalidateOfflineSessions(): Promise<void> {
+    const checked = new Map<string, boolean>();
+    for (const ns of [...namespaces.values()]) {
+      for (const s of [...ns.sessions.values()]) {
+        if (closing) return;
+        if (s.sink !== undefined || s.ownerPeer === undefined) continue;
+        const key = `${ns.key}|${s.ownerCertificateId}`;
+        let ok = checked.get(key);
+        if (ok === undefined) {
+          const result = await deps.access.admit(s.ownerPeer);
+          ok = result.admitted && result.principal.certificateId === s.ownerCertificateId && namespaceKey(result.principal.scope) === ns.key;
+          checked.set(key, ok);
+          if (!ok) {
+            deps.logger.info({ accountId: ns.scope.accountId, region: ns.scope.region, certificateId: s.ownerCertificateId }, 'broker: sessions of a certificate no longer admitted discarded');
+            ns.discardCertificate(s.ownerCertificateId);
+          }
+        }
+      }
+    }
+  }
+
+  async function refreshAuth(c: Connection): Promise<boolean> {
+    const auth = c.auth;
+    if (auth?.refresh === undefined) return false;
+    try {
+      await auth.refresh();
+      return true;
+    } catch (err) {
+      deps.logger.error({ err, clientId: c.clientId }, 'broker: refreshing thing policy variables failed');
+      return false;
+    }
+  }
+
+  async function refreshThingValues(scope: Scope, changed: { readonly principal?: string; readonly thingName?: string }): Promise<number> {
+    const key = namespaceKey(scope);
+    const targets = [...connections].filter(
+      (c) =>
+        c.ns.key === key &&
+        c.auth !== undefined &&
+        ((changed.principal !== undefined && c.principal.certificateArn === changed.principal) ||
+          (changed.thingName !== undefined && c.auth.thingName?.() === changed.thingName)),
+    );
+    const done = await Promise.all(targets.map(refreshAuth));
+    return done.filter(Boolean).length;
   }
 
   async function close(): Promise<void> {
@@ -185,13 +263,14 @@ export function createBroker(deps: BrokerDeps): Broker {
       c.terminate({ reason: 'SERVER_INITIATED_DISCONNECT', v5Code: REASON_CODES.SERVER_SHUTTING_DOWN, publishWill: true, why: 'broker shutting down' });
     }
     await Promise.all(all.map((c) => c.closed));
+    await Promise.all([...willsInFlight]);
     for (const ns of namespaces.values()) {
       for (const s of [...ns.sessions.values()]) ns.discardSession(s);
-      for (const t of ns.pendingWills.values()) clearTimeout(t);
+      for (const w of ns.pendingWills.values()) clearTimeout(w.timer);
       ns.pendingWills.clear();
     }
     unsubscribe();
   }
 
-  return { handle, revalidateConnections, disconnectCertificate, publishServiceMessage, connectionCount: () => connections.size, close };
+  return { handle, revalidateConnections, disconnectCertificate, refreshThingValues, publishServiceMessage, connectionCount: () => connections.size, close };
 }

@@ -1,6 +1,7 @@
 import type { Scope } from '../kernel/index.js';
 import { RetainedStore } from './retained/retained-store.js';
-import type { Session, SubscriptionOptions } from './session/session.js';
+import { Session } from './session/session.js';
+import type { SubscriptionOptions } from './session/session.js';
 import { TopicTrie } from './topics/topic-trie.js';
 
 /**
@@ -10,6 +11,20 @@ import { TopicTrie } from './topics/topic-trie.js';
 export interface SubscriptionEntry {
   readonly session: Session;
   readonly options: SubscriptionOptions;
+}
+
+/** A will waiting out its Will Delay Interval, and the certificate whose connection left it. */
+export interface PendingWill {
+  readonly timer: NodeJS.Timeout;
+  readonly certificateId: string;
+}
+
+/** What `openSession` found: the session to use, and whether an earlier one was resumed or set aside. */
+export interface OpenedSession {
+  readonly session: Session;
+  readonly present: boolean;
+  /** An earlier session of this client id was discarded because another certificate opened it. */
+  readonly tookFromAnotherCertificate: boolean;
 }
 
 export interface OnlineClient {
@@ -33,7 +48,7 @@ export class Namespace {
   /** Round-robin position per shared group (`group\0filter`). */
   readonly shareCursor = new Map<string, number>();
   /** Wills waiting out their Will Delay Interval, cancelled when the client id reconnects. */
-  readonly pendingWills = new Map<string, NodeJS.Timeout>();
+  readonly pendingWills = new Map<string, PendingWill>();
 
   constructor(scope: Scope) {
     this.scope = scope;
@@ -67,6 +82,60 @@ export class Namespace {
     session.inflight.clear();
     session.queue = [];
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+  }
+
+  /**
+   * The session a CONNECT gets [MQTT-3.1.2-4..6]: clean start discards; a session still attached to a
+   * connection is discarded (the takeover closed it); a session is resumed only by the certificate that
+   * opened it. A resume by another certificate (two certificates allowed the same client id) starts clean:
+   * queued and in-flight messages and subscriptions were authorized for the other principal
+   * (issue 10 #1; AWS documents resumption by client id only and says nothing of another principal).
+   */
+  openSession(clientId: string, certificateId: string, cleanStart: boolean, expirySeconds: number): OpenedSession {
+    let session = this.sessions.get(clientId);
+    let tookFromAnotherCertificate = false;
+    if (session !== undefined && (cleanStart || session.sink !== undefined || session.ownerCertificateId !== certificateId)) {
+      tookFromAnotherCertificate = !cleanStart && session.ownerCertificateId !== certificateId;
+      this.discardSession(session);
+      session = undefined;
+    }
+    if (session !== undefined) {
+      if (session.expiryTimer !== undefined) clearTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
+      session.expirySeconds = expirySeconds;
+      return { session, present: true, tookFromAnotherCertificate };
+    }
+    session = new Session(clientId, expirySeconds, certificateId);
+    this.sessions.set(clientId, session);
+    return { session, present: false, tookFromAnotherCertificate };
+  }
+
+  /**
+   * A certificate was revoked, deactivated or deleted (or left the account): its sessions go, offline
+   * persistent ones included, so nothing more is queued for it, and its delayed wills are cancelled.
+   * Call after its connections were terminated. Returns how many sessions were discarded.
+   */
+  discardCertificate(certificateId: string): number {
+    let n = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (s.ownerCertificateId !== certificateId) continue;
+      this.discardSession(s);
+      n++;
+    }
+    for (const [clientId, w] of [...this.pendingWills]) {
+      if (w.certificateId !== certificateId) continue;
+      clearTimeout(w.timer);
+      this.pendingWills.delete(clientId);
+    }
+    return n;
+  }
+
+  /** The delayed will of a client id is cancelled (it reconnected [MQTT-3.1.3-9]). */
+  cancelWill(clientId: string): void {
+    const w = this.pendingWills.get(clientId);
+    if (w === undefined) return;
+    clearTimeout(w.timer);
+    this.pendingWills.delete(clientId);
   }
 
   nextVersion(): number {

@@ -7,8 +7,9 @@ import type { OutboundMessage, Session } from './session/session.js';
  * Fan-out of one message inside its namespace: each matching subscription gets it at
  * min(publish QoS, granted QoS) [MQTT-3.8.4-8]; a client with overlapping subscriptions gets it once at
  * the highest QoS [MQTT-3.3.4-2]; each `$share` group gets it once, round robin among its members,
- * online ones first [MQTT 5 §4.8.2]; iot:Receive must allow each delivery, or it is silently skipped
- * and recorded (data-plane.md "Authorization points").
+ * online ones first, among the members allowed to receive it [MQTT 5 §4.8.2]; iot:Receive must allow
+ * each delivery, or it is silently skipped and recorded (data-plane.md "Authorization points"). The
+ * session asks again as each PUBLISH goes out (a queued message may wait for a policy change).
  */
 interface Target {
   qos: 0 | 1;
@@ -38,7 +39,11 @@ export function routeMessage(ns: Namespace, message: BusMessage, now: number, ac
       t.retainAsPublished ||= o.retainAsPublished;
     }
   });
-  for (const [gk, members] of groups) {
+  for (const [gk, all] of groups) {
+    // Only members allowed to receive it are candidates (issue 10 #4): a denied member must not make the
+    // whole group lose the message.
+    const members = all.filter((m) => receiveAllowed(ns, m.session, message.topic, accessLog, now));
+    if (members.length === 0) continue;
     members.sort((a, b) => (a.session.clientId < b.session.clientId ? -1 : a.session.clientId > b.session.clientId ? 1 : 0));
     const online = members.filter((m) => m.session.sink !== undefined);
     const pool = online.length > 0 ? online : members;
@@ -68,7 +73,10 @@ export function routeMessage(ns: Namespace, message: BusMessage, now: number, ac
   return delivered;
 }
 
-/** iot:Receive on topic/<topic>, asked with the session's latest authorization; a denial is recorded. */
+/**
+ * iot:Receive on topic/<topic>, asked with the authorization of the session's owner (its latest
+ * connection: the session is bound to one certificate); a denial is recorded.
+ */
 export function receiveAllowed(ns: Namespace, session: Session, topic: string, accessLog: AccessLog, now: number): boolean {
   const auth = session.authorization;
   if (auth === undefined) return false;
@@ -80,6 +88,7 @@ export function receiveAllowed(ns: Namespace, session: Session, topic: string, a
     outcome: 'denied',
     accountId: ns.scope.accountId,
     region: ns.scope.region,
+    certificateId: session.ownerCertificateId,
     clientId: session.clientId,
     resource: topic,
     reasons: decision.reasons,

@@ -56,8 +56,9 @@ async function listen(name: 'mqtt' | 'alpn-mqtt', port: number, start: () => Pro
 
 /**
  * The device-facing half (data-plane.md): fresh server certificates → access core + access log → broker →
- * TLS listener(s); registry events keep the access caches coherent and close connections whose certificate
- * (or, in a strict-mode account, whose CA) stopped being ACTIVE.
+ * TLS listener(s); registry events keep the access caches coherent, refresh live connections' thing policy
+ * variables, and close connections (and discard sessions) whose certificate (or, in a strict-mode account,
+ * whose CA) stopped being ACTIVE.
  */
 export async function startDataPlane(deps: {
   readonly config: DataPlaneConfig;
@@ -150,9 +151,13 @@ export async function startDataPlane(deps: {
       case 'policy-changed':
       case 'policy-attachment-changed':
         return; // access applies them to the next action evaluated
+      // Live connections read their thing policy variables again (issue 10 #3); the caches were invalidated above.
       case 'thing-principals-changed':
+        await broker.refreshThingValues(event.scope, { principal: event.principal });
+        return;
       case 'thing-changed':
-        return; // thing policy variables are read at CONNECT: the next connection sees them
+        await broker.refreshThingValues(event.scope, { thingName: event.thingName });
+        return;
     }
   };
 

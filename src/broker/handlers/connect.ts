@@ -6,9 +6,8 @@ import { connectedEvent, lifecycleEventsAllowed } from '../lifecycle-events.js';
 import { BROKER_LIMITS, clampKeepAlive } from '../limits.js';
 import type { BusMessage, MessageProperties } from '../ports.js';
 import { REASON_CODES, V4_CONNACK } from '../reason-codes.js';
-import { Session } from '../session/session.js';
-import { reservedPublishProblem } from '../topics/reserved-topics.js';
 import { topicNameProblem } from '../topics/validate-topic.js';
+import { willRefusal } from '../will.js';
 import { drainPending } from './dispatch.js';
 
 /**
@@ -97,18 +96,12 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   const v5 = conn.protocolVersion === 5;
   const props = packet.properties;
 
-  // The will, authorized now with iot:Publish (+ iot:RetainPublish) on its topic.
+  // The will, checked now with iot:Publish (+ iot:RetainPublish) on its topic, and again when it is published (will.ts).
   conn.will = undefined;
   const will = packet.will;
   if (will !== undefined) {
-    // Service topics (fleet provisioning requests and answers) never carry a will: a will on
-    // `.../accepted` would hand other devices a certificate and key of the publisher's choosing.
-    const reserved =
-      reservedPublishProblem(will.topic) ??
-      (conn.ctx.serviceTopics?.classify(will.topic) !== undefined ? `a last will may not be published on the service topic ${JSON.stringify(will.topic)}` : undefined);
-    const d = reserved === undefined ? auth.publish(will.topic, will.retain === true) : undefined;
-    if (d === undefined || d.effect !== 'Allow') {
-      const reasons = d === undefined ? [reserved!] : d.reasons;
+    const reasons = willRefusal(conn.ctx, auth, will.topic, will.retain === true);
+    if (reasons !== undefined) {
       conn.record('publish', 'denied', will.topic, ['last will refused: it will not be published', ...reasons]);
       conn.ctx.logger.warn({ clientId, willTopic: will.topic, reasons }, 'broker: last will not authorized');
     } else {
@@ -138,33 +131,24 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   // Takeover: the older connection with this client id is closed first [MQTT-3.1.4-3].
   const previous = conn.ns.online.get(clientId);
   if (previous !== undefined && previous !== conn) void previous.takeOver();
-  const pendingWill = conn.ns.pendingWills.get(clientId);
-  if (pendingWill !== undefined) {
-    clearTimeout(pendingWill);
-    conn.ns.pendingWills.delete(clientId);
-  }
+  conn.ns.cancelWill(clientId);
 
   // Session: clean start discards; otherwise resume [MQTT-3.1.2-4..6].
   const requestedExpiry = v5 ? (props?.sessionExpiryInterval ?? 0) : cleanStart ? 0 : BROKER_LIMITS.defaultSessionExpirySeconds;
   const expiry = Math.min(requestedExpiry, BROKER_LIMITS.maxSessionExpirySeconds);
   conn.connectSessionExpiry = expiry;
-  let session = conn.ns.sessions.get(clientId);
-  let sessionPresent = false;
-  if (session !== undefined && (cleanStart || session.sink !== undefined)) {
-    conn.ns.discardSession(session);
-    session = undefined;
-  }
-  if (session !== undefined) {
-    sessionPresent = true;
-    if (session.expiryTimer !== undefined) clearTimeout(session.expiryTimer);
-    session.expiryTimer = undefined;
-    session.expirySeconds = expiry;
-  } else {
-    session = new Session(clientId, expiry);
-    conn.ns.sessions.set(clientId, session);
+  const opened = conn.ns.openSession(clientId, conn.principal.certificateId, cleanStart, expiry);
+  const session = opened.session;
+  const sessionPresent = opened.present;
+  if (opened.tookFromAnotherCertificate) {
+    // Not a denial of this connection: the earlier session (another certificate's) was set aside.
+    conn.record('connect', 'allowed', `client/${clientId}`, [
+      'the persistent session of this client id was opened by another certificate: it was discarded and a clean session started (session present 0)',
+    ]);
   }
   conn.session = session;
   session.authorization = auth;
+  session.ownerPeer = conn.peer;
   if (v5 && props?.receiveMaximum !== undefined) conn.receiveMaximum = Math.min(props.receiveMaximum, BROKER_LIMITS.maxInflightQos1);
   if (v5 && props?.maximumPacketSize !== undefined) conn.clientMaximumPacketSize = props.maximumPacketSize;
   session.sink = conn;

@@ -18,6 +18,7 @@ function sink(receiveMaximum: number): SessionSink & { writes: { topic: string; 
   return {
     writes,
     receiveMaximum,
+    mayReceive: () => true,
     writePublish(m, id, dup) {
       writes.push({ topic: m.topic, id, dup });
       return true;
@@ -27,7 +28,7 @@ function sink(receiveMaximum: number): SessionSink & { writes: { topic: string; 
 
 describe('Session: outbound QoS 1 window and queue', () => {
   it(`at most ${BROKER_LIMITS.maxInflightQos1} QoS 1 messages in flight; the rest queue and go out as PUBACKs arrive`, () => {
-    const s = new Session('c', 0);
+    const s = new Session('c', 0, 'cert');
     const out = sink(BROKER_LIMITS.maxInflightQos1);
     s.sink = out;
     for (let i = 0; i < 150; i++) s.deliver(msg(i), 0);
@@ -42,7 +43,7 @@ describe('Session: outbound QoS 1 window and queue', () => {
   });
 
   it('offline: QoS 0 dropped, QoS 1 queued (bounded, oldest dropped); resume resends in-flight with DUP first', () => {
-    const s = new Session('c', 3600);
+    const s = new Session('c', 3600, 'cert');
     const online = sink(2);
     s.sink = online;
     s.deliver(msg(1), 0);
@@ -65,7 +66,7 @@ describe('Session: outbound QoS 1 window and queue', () => {
   });
 
   it('expired messages are never sent [MQTT-3.3.2-5]', () => {
-    const s = new Session('c', 60);
+    const s = new Session('c', 60, 'cert');
     s.deliver(msg(1, 1, 1000), 0);
     s.deliver(msg(2, 1, 5000), 0);
     const out = sink(10);
@@ -75,7 +76,7 @@ describe('Session: outbound QoS 1 window and queue', () => {
   });
 
   it('packet identifiers skip ones still in flight and wrap after 65535', () => {
-    const s = new Session('c', 0);
+    const s = new Session('c', 0, 'cert');
     const out = sink(100);
     s.sink = out;
     for (let i = 0; i < 3; i++) s.deliver(msg(i), 0);

@@ -1,4 +1,4 @@
-import type { ConnectionAuthorization } from '../../access/index.js';
+import type { ConnectionAuthorization, ConnectionPeer } from '../../access/index.js';
 import { BROKER_LIMITS } from '../limits.js';
 import type { MessageProperties } from '../ports.js';
 
@@ -31,6 +31,12 @@ export interface OutboundMessage {
 
 /** Where a session writes when its client is online (the connection). */
 export interface SessionSink {
+  /**
+   * iot:Receive on this topic for the principal of this connection, asked now (a denial is recorded).
+   * Every PUBLISH the session writes (live, queued, in flight again with DUP, retained) passes here first:
+   * AWS checks iot:Receive "every time a message is delivered to a client".
+   */
+  mayReceive(topic: string): boolean;
   /** Write one PUBLISH; `packetId` for QoS 1. Returns false when the message was dropped (QoS 0, slow client). */
   writePublish(message: OutboundMessage, packetId: number | undefined, dup: boolean): boolean;
   /** Outbound QoS 1 window: min(client Receive Maximum, 100). */
@@ -39,6 +45,11 @@ export interface SessionSink {
 
 export class Session {
   readonly clientId: string;
+  /**
+   * The certificate that opened the session (the namespace is its account and region). Only that
+   * certificate resumes it; another one starts clean (Namespace.openSession).
+   */
+  readonly ownerCertificateId: string;
   readonly subscriptions = new Map<string, SubscriptionOptions>();
   readonly inflight = new Map<number, OutboundMessage>();
   queue: OutboundMessage[] = [];
@@ -47,12 +58,15 @@ export class Session {
   sink: SessionSink | undefined = undefined;
   /** The latest connection's authorization: iot:Receive is asked at each delivery, also while offline. */
   authorization: ConnectionAuthorization | undefined = undefined;
+  /** The TLS peer of the latest connection: the periodic re-check re-admits an offline session's owner with it. */
+  ownerPeer: ConnectionPeer | undefined = undefined;
   expiryTimer: NodeJS.Timeout | undefined = undefined;
   droppedMessages = 0;
   #nextPacketId = 1;
 
-  constructor(clientId: string, expirySeconds: number) {
+  constructor(clientId: string, expirySeconds: number, ownerCertificateId: string) {
     this.clientId = clientId;
+    this.ownerCertificateId = ownerCertificateId;
     this.expirySeconds = expirySeconds;
   }
 
@@ -61,7 +75,7 @@ export class Session {
     if (message.expiresAt !== undefined && message.expiresAt <= now) return;
     const sink = this.sink;
     if (message.qos === 0) {
-      if (sink !== undefined) sink.writePublish(message, undefined, false);
+      if (sink !== undefined && sink.mayReceive(message.topic)) sink.writePublish(message, undefined, false);
       return;
     }
     if (sink !== undefined && this.inflight.size < sink.receiveMaximum && this.queue.length === 0) {
@@ -82,12 +96,15 @@ export class Session {
     return known;
   }
 
-  /** After reconnecting with session present: resend unacknowledged messages with DUP [MQTT-4.4.0-1], then the queue. */
+  /**
+   * After reconnecting with session present: resend unacknowledged messages with DUP [MQTT-4.4.0-1], then
+   * the queue. A message the connection may no longer receive is dropped from the session, not resent.
+   */
   resume(now: number): void {
     const sink = this.sink;
     if (sink === undefined) return;
     for (const [id, m] of this.inflight) {
-      if (m.expiresAt !== undefined && m.expiresAt <= now) {
+      if ((m.expiresAt !== undefined && m.expiresAt <= now) || !sink.mayReceive(m.topic)) {
         this.inflight.delete(id);
         continue;
       }
@@ -106,7 +123,9 @@ export class Session {
     }
   }
 
+  /** Sends one QoS 1 message if iot:Receive allows it now; a denied one leaves the session. */
   #send(sink: SessionSink, message: OutboundMessage, now: number): void {
+    if (!sink.mayReceive(message.topic)) return;
     const id = this.#allocatePacketId();
     this.inflight.set(id, message);
     sink.writePublish(message, id, false);
