@@ -28,6 +28,7 @@ before(async () => {
     { name: 'alice', accountId: ACCOUNT_A, policies: [ALLOW_ALL] },
     { name: 'bob', accountId: ACCOUNT_A, policies: [BOB_POLICY] },
     { name: 'carol', accountId: ACCOUNT_B, policies: [ALLOW_ALL] },
+    { name: 'dave', accountId: ACCOUNT_A, policies: [ALLOW_ALL] },
   ]);
 });
 after(async () => {
@@ -655,5 +656,22 @@ describe('Broker API', () => {
     assert.ok(rec?.reasons.some((r) => /REVOKED/.test(r)));
     assert.equal(await h.broker.disconnectCertificate({ accountId: ACCOUNT_B, region: 'us-east-1' }, 'cert-alice', 'x'), 0);
     await a.endAsync();
+  });
+
+  it('issue 10: the re-check closing a certificate now placed in another account names no other account in the record', async () => {
+    const d = await h.connect('dave', { protocolVersion: 5, clientId: 'dave-moved' });
+    const closed = closedOf(d);
+    h.placeElsewhere('dave', ACCOUNT_B);
+    try {
+      assert.equal(await h.broker.revalidateConnections(), 1);
+      await closed;
+    } finally {
+      h.placeElsewhere('dave', undefined);
+    }
+    const rec = h.accessLog.records.find((r) => r.kind === 'disconnect' && r.clientId === 'dave-moved');
+    assert.ok(rec, 'the close is recorded');
+    assert.equal(rec.accountId, ACCOUNT_A);
+    assert.ok(rec.reasons.every((r) => !r.includes(ACCOUNT_B)), rec.reasons.join('; '));
+    assert.ok(rec.reasons.some((r) => /no longer registered in this account/.test(r)), rec.reasons.join('; '));
   });
 });

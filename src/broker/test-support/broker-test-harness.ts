@@ -34,6 +34,11 @@ export interface Harness {
   readonly warnings: object[];
   readonly clock: Clock & { advance(ms: number): void };
   url(name: string): string;
+  /**
+   * From now on, peers of `name` are placed in this account instead (same certificate id), or refused
+   * (`undefined` restores the original answer): what a transfer or a revocation does to admission.
+   */
+  placeElsewhere(name: string, accountId: string | undefined): void;
   connect(name: string, options: IClientOptions): Promise<MqttClient>;
   close(): Promise<void>;
 }
@@ -54,9 +59,11 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
   const compiled = new Map<string, CompiledPolicy[]>(
     principals.map((p) => [p.name, (p.policies ?? []).map((d, i) => compilePolicy(`${p.name}-${i}`, '1', parsePolicyDocument(JSON.stringify(d))))]),
   );
+  const placed = new Map<string, string>();
   const access: DeviceAccess = {
     admit(peer) {
-      const p = byName.get(peer.serverName ?? '');
+      const found = byName.get(peer.serverName ?? '');
+      const p = found !== undefined && placed.has(found.name) ? { ...found, accountId: placed.get(found.name)! } : found;
       if (p === undefined || p.policies === undefined) {
         return Promise.resolve({ admitted: false, refusal: 'UNKNOWN_CERTIFICATE', reason: `test: certificate of ${peer.serverName ?? '?'} is not registered`, certificateId: `cert-${peer.serverName ?? ''}` });
       }
@@ -114,6 +121,10 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
     warnings,
     clock,
     url,
+    placeElsewhere(name, accountId) {
+      if (accountId === undefined) placed.delete(name);
+      else placed.set(name, accountId);
+    },
     async connect(name, options) {
       const client = await mqtt.connectAsync(url(name), { reconnectPeriod: 0, connectTimeout: 5000, ...options });
       clients.add(client);
