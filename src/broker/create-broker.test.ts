@@ -674,4 +674,19 @@ describe('Broker API', () => {
     assert.ok(rec.reasons.every((r) => !r.includes(ACCOUNT_B)), rec.reasons.join('; '));
     assert.ok(rec.reasons.some((r) => /no longer registered in this account/.test(r)), rec.reasons.join('; '));
   });
+
+  it('issue 10 #4: the periodic re-check discards the offline persistent session of a certificate no longer admitted here', async () => {
+    const first = await h.connect('dave', { protocolVersion: 4, clientId: 'dave-offline', clean: false });
+    await first.subscribeAsync('dave/#', { qos: 1 });
+    await first.endAsync();
+    h.placeElsewhere('dave', ACCOUNT_B);
+    try {
+      await h.broker.revalidateConnections();
+    } finally {
+      h.placeElsewhere('dave', undefined);
+    }
+    const { client, connack } = await connackOf(h.url('dave'), { protocolVersion: 4, clientId: 'dave-offline', clean: false });
+    assert.equal(connack.sessionPresent, false, 'the session was discarded by the re-check');
+    await client.endAsync();
+  });
 });
