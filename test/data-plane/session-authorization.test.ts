@@ -370,3 +370,47 @@ async function waitForRecord(server: RunningCertgate, id: string, match: (r: { k
   }
   return false;
 }
+
+describe('issue 10 #3: the periodic re-check refreshes thing policy variables changed without an event', () => {
+  let server: RunningCertgate;
+  let other: RunningCertgate;
+
+  before(async () => {
+    server = await startCertgate({ args: ['--registry-cache-ttl', '1'] });
+    // A second process on the same data dir: its API writes the store, but its registry events stay in it.
+    other = await startCertgate({ dataDir: server.dataDir });
+  });
+  after(async () => {
+    await other?.stop();
+    await server?.stop();
+  });
+
+  it('a thing detached through another process stops authorizing a live connection within a few re-check periods', async () => {
+    const thingName = uniq('thing');
+    await iotClient(server).send(new CreateThingCommand({ thingName }));
+    const device = await createDevice(server, {
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'iot:Connect', Resource: arn(server, 'client', '*') },
+          { Effect: 'Allow', Action: 'iot:Publish', Resource: arn(server, 'topic', 'things/${iot:Connection.Thing.ThingName}/*') },
+        ],
+      },
+    });
+    await iotClient(server).send(new AttachThingPrincipalCommand({ thingName, principal: device.certificateArn }));
+    const client = await device.connect({ clientId: thingName, protocolVersion: 5 });
+    try {
+      assert.equal(await publish(client, `things/${thingName}/state`, 'attached'), 0);
+      await iotClient(other).send(new DetachThingPrincipalCommand({ thingName, principal: device.certificateArn }));
+      let code: number | undefined = 0;
+      // Bounded: about ten re-check periods.
+      for (let i = 0; i < 40 && code === 0; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        code = await publish(client, `things/${thingName}/state`, `try ${i}`);
+      }
+      assert.equal(code, 0x87, 'the re-check read the detached thing: publishing on its topic is denied');
+    } finally {
+      await endClient(client, true);
+    }
+  });
+});
