@@ -104,6 +104,12 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     return send(reply, res);
   });
   app.setNotFoundHandler((request, reply) => {
+    // A non-canonical path gets the reason, not "no operation" (issue 10 #10).
+    try {
+      parseRawUrl(request.raw.url ?? '/');
+    } catch (e) {
+      return send(reply, renderAwsError(e, { logger, requestId: String(request.id) }));
+    }
     return send(
       reply,
       awsErrorResponse('UnknownOperationException', 404, `No operation matches ${request.method} ${(request.raw.url ?? '/').split('?')[0] ?? '/'}.`),
