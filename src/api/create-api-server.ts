@@ -13,7 +13,7 @@ import { serializeResponse } from './model/serialize-response.js';
 import { parseRawUrl } from './parse-raw-url.js';
 import { awsErrorResponse, renderAwsError } from './render-aws-error.js';
 import type { AwsErrorResponse } from './render-aws-error.js';
-import { verifySigV4 } from './sigv4/verify-sigv4.js';
+import { signedHeadersOnly, verifySigV4 } from './sigv4/verify-sigv4.js';
 
 export interface CallerContext {
   accountId: string;
@@ -146,7 +146,7 @@ async function handle(
     const input = deserializeRequest(ctx.model, ctx.operation, {
       labels: extractUriLabels(ctx.template, rawPath),
       query,
-      headers: request.headers,
+      headers: signedHeadersOnly(request.headers, verified.signedHeaders),
       body,
     });
     const caller: CallerContext = { accountId: verified.identity.accountId, region: verified.region, requestId };

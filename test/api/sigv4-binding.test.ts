@@ -50,6 +50,10 @@ describe('issue 10 #10: SigV4 binds exactly what is executed (raw HTTP)', () => 
         return { policyName: input['policyName'] };
       },
       ListPolicyVersions: async () => ({ policyVersions: [] }),
+      ListPrincipalThings: async (_caller, input) => {
+        h.calls.push({ operation: 'ListPrincipalThings', input, accountId: '', region: '' });
+        return { things: [] };
+      },
     });
   });
   after(() => h.close());
@@ -167,6 +171,31 @@ describe('issue 10 #10: SigV4 binds exactly what is executed (raw HTTP)', () => 
         rawPath,
       );
     }
+  });
+
+  it('issue 10 #10: an input bound from a header is taken only from a signed header (x-amzn-principal)', async () => {
+    const signer = new SignatureV4({
+      service: 'iot',
+      region: REGION,
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+      sha256: Sha256,
+    });
+    const request = (principal: string) =>
+      new HttpRequest({ method: 'GET', hostname: '127.0.0.1', port: h.port, path: '/principals/things', headers: { host: `127.0.0.1:${h.port}`, 'x-amzn-principal': principal } });
+    // As the SDK signs it: the header is signed, and bound.
+    const signed = (await signer.sign(request('arn:aws:iot:eu-west-1:123456789012:cert/aaaa'))).headers as Record<string, string>;
+    const ok = await sendRaw(h.port, 'GET', '/principals/things', signed);
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(h.calls.at(-1)?.input['principal'], 'arn:aws:iot:eu-west-1:123456789012:cert/aaaa');
+    // Signed without it, then the header added: not bound (the operation sees no principal).
+    const before = h.calls.length;
+    const bare = (await signer.sign(request('ignored'), { unsignableHeaders: new Set(['x-amzn-principal']) })).headers as Record<string, string>;
+    assert.doesNotMatch(bare['authorization'] ?? '', /x-amzn-principal/);
+    const swapped = await sendRaw(h.port, 'GET', '/principals/things', { ...bare, 'x-amzn-principal': 'arn:aws:iot:eu-west-1:123456789012:cert/bbbb' });
+    assert.equal(swapped.status, 400, swapped.body);
+    assert.equal(errorType(swapped), 'InvalidRequestException');
+    assert.match(message(swapped), /principal/);
+    assert.equal(h.calls.length, before, 'the operation did not run with an unsigned principal');
   });
 
   it('canonical paths with encoded reserved characters still route and decode', async () => {

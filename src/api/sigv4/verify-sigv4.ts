@@ -33,6 +33,22 @@ export interface VerifiedCaller<T extends SigV4Identity> {
   readonly region: string;
   /** What the lookup returned for the access key. */
   readonly identity: T;
+  /** Lower-case names of the headers the signature covers. */
+  readonly signedHeaders: readonly string[];
+}
+
+/**
+ * The headers a signature covers, and only those: an operation input bound from a header
+ * (x-amzn-principal, …) must come from a signed header, or a header added after signing could change
+ * what runs (issue 10 #10). The AWS SDKs and the AWS CLI sign every such header.
+ */
+export function signedHeadersOnly<H>(headers: Readonly<Record<string, H>>, signed: readonly string[]): Record<string, H> {
+  const out: Record<string, H> = {};
+  for (const name of signed) {
+    const v = headers[name];
+    if (v !== undefined && Object.hasOwn(headers, name)) out[name] = v;
+  }
+  return out;
 }
 
 export const SIGV4_SERVICE = 'iot';
@@ -222,5 +238,5 @@ export async function verifySigV4<T extends SigV4Identity>(
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(parts.signature, 'utf8');
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw invalidSignature();
-  return { accessKeyId: parts.accessKeyId, region: parts.region, identity };
+  return { accessKeyId: parts.accessKeyId, region: parts.region, identity, signedHeaders: [...parts.signedHeaders] };
 }
