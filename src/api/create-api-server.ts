@@ -13,7 +13,7 @@ import { serializeResponse } from './model/serialize-response.js';
 import { parseRawUrl } from './parse-raw-url.js';
 import { awsErrorResponse, renderAwsError } from './render-aws-error.js';
 import type { AwsErrorResponse } from './render-aws-error.js';
-import { verifySigV4 } from './sigv4/verify-sigv4.js';
+import { signedHeadersOnly, verifySigV4 } from './sigv4/verify-sigv4.js';
 
 export interface CallerContext {
   accountId: string;
@@ -104,6 +104,12 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     return send(reply, res);
   });
   app.setNotFoundHandler((request, reply) => {
+    // A non-canonical path gets the reason, not "no operation" (issue 10 #10).
+    try {
+      parseRawUrl(request.raw.url ?? '/');
+    } catch (e) {
+      return send(reply, renderAwsError(e, { logger, requestId: String(request.id) }));
+    }
     return send(
       reply,
       awsErrorResponse('UnknownOperationException', 404, `No operation matches ${request.method} ${(request.raw.url ?? '/').split('?')[0] ?? '/'}.`),
@@ -140,7 +146,7 @@ async function handle(
     const input = deserializeRequest(ctx.model, ctx.operation, {
       labels: extractUriLabels(ctx.template, rawPath),
       query,
-      headers: request.headers,
+      headers: signedHeadersOnly(request.headers, verified.signedHeaders),
       body,
     });
     const caller: CallerContext = { accountId: verified.identity.accountId, region: verified.region, requestId };

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { isLogLevel } from '../telemetry/index.js';
 import type { LogLevel } from '../telemetry/index.js';
+import { parseHookAllowList } from './pre-provisioning-hook.js';
+import type { HookAllowEntry } from './pre-provisioning-hook.js';
 import { StartupError } from './startup-error.js';
 
 /**
@@ -45,6 +47,13 @@ export const SETTINGS = {
     default: '3600',
     description: 'fleet provisioning: lifetime of a certificateOwnershipToken; a certificate created over MQTT and not provisioned by then is deleted (AWS: 3600)',
   },
+  provisioningHookAllow: {
+    flag: '--provisioning-hook-allow <hosts>',
+    env: 'CERTGATE_PROVISIONING_HOOK_ALLOW',
+    default: '',
+    description:
+      'fleet provisioning: comma-separated host[:port] that pre-provisioning hook URLs may call (no port: 80/443); a loopback, private or link-local address only when listed itself as an IP',
+  },
   registryCacheTtl: {
     flag: '--registry-cache-ttl <seconds>',
     env: 'CERTGATE_REGISTRY_CACHE_TTL',
@@ -79,6 +88,8 @@ export interface CertgateConfig {
   readonly logLevel: LogLevel;
   /** --fleet-token-ttl in seconds: absent = 3600 (AWS's one hour). */
   readonly fleetTokenTtlSeconds?: number;
+  /** --provisioning-hook-allow: absent = no hook URL is called. */
+  readonly provisioningHookAllow?: readonly HookAllowEntry[];
   /** --registry-cache-ttl in seconds: absent = 30. */
   readonly registryCacheTtlSeconds?: number;
   /** CERTGATE_MASTER_KEY when set (base64 or hex of 32 bytes); otherwise DATA/master.key is used. */
@@ -154,6 +165,15 @@ function registryCacheTtl(raw: RawSettings, env: Environment): { registryCacheTt
   return Number(v) === 30 ? {} : { registryCacheTtlSeconds: Number(v) };
 }
 
+function provisioningHookAllow(raw: RawSettings, env: Environment): { provisioningHookAllow?: readonly HookAllowEntry[] } {
+  try {
+    const list = parseHookAllowList(pick('provisioningHookAllow', raw, env));
+    return list.length === 0 ? {} : { provisioningHookAllow: list };
+  } catch (e) {
+    throw new StartupError(`${source('provisioningHookAllow', raw)}: ${(e as Error).message}`);
+  }
+}
+
 function dataDir(raw: RawSettings, env: Environment, cwd: string): string {
   const v = pick('dataDir', raw, env);
   if (v.trim() === '') throw new StartupError(`${source('dataDir', raw)}: empty path`);
@@ -176,6 +196,7 @@ export function resolveServeConfig(raw: RawSettings, env: Environment, cwd: stri
     ...extraRegions(raw, env),
     ...fleetTokenTtl(raw, env),
     ...registryCacheTtl(raw, env),
+    ...provisioningHookAllow(raw, env),
     region: region(raw, env),
     domain: domain(raw, env),
     logLevel,

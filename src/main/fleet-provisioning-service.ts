@@ -12,6 +12,7 @@ import {
 import type { FleetProvisioning } from '../provisioning/index.js';
 import type { RegistryDeps } from '../registry/registry-deps.js';
 import { createHttpPreProvisioningHook } from './pre-provisioning-hook.js';
+import type { HttpPreProvisioningHookOptions } from './pre-provisioning-hook.js';
 
 /**
  * Wires fleet provisioning into the broker (its ServiceTopics port) and runs the sweeper that deletes
@@ -35,13 +36,15 @@ export function createFleetProvisioningService(opts: {
   readonly registry: RegistryDeps;
   readonly masterKey: Uint8Array;
   readonly tokenTtlSeconds?: number | undefined;
+  /** The HTTP pre-provisioning hook: the hosts it may call (--provisioning-hook-allow; none by default), where refusals are recorded. */
+  readonly hook?: HttpPreProvisioningHookOptions | undefined;
 }): FleetProvisioningService {
   const tokenTtlMs = (opts.tokenTtlSeconds ?? DEFAULT_FLEET_TOKEN_TTL_SECONDS) * 1000;
   const fleet = createFleetProvisioning({
     registry: opts.registry,
     tokens: createOwnershipTokens(deriveOwnershipTokenKey(opts.masterKey), tokenTtlMs),
     templates: registryFleetTemplates(opts.registry),
-    hook: createHttpPreProvisioningHook(),
+    hook: createHttpPreProvisioningHook(opts.hook ?? { allow: [] }),
     tokenTtlMs,
   });
   return { fleet, serviceTopics: fleetServiceTopics(fleet), sweepIntervalMs: sweepIntervalMs(tokenTtlMs) };

@@ -1,3 +1,9 @@
+import { lookup } from 'node:dns/promises';
+import type { IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP } from 'node:net';
+import type { AccessRecord } from '../access/index.js';
 import type { PreProvisioningHookInvoker, PreProvisioningHookInput, PreProvisioningHookResult } from '../provisioning/index.js';
 
 /**
@@ -5,60 +11,303 @@ import type { PreProvisioningHookInvoker, PreProvisioningHookInput, PreProvision
  * input object as JSON to the template's `targetArn` when it is an http(s) URL, and expects the Lambda's output
  * `{"allowProvisioning": bool, "parameterOverrides": {...}}`. Anything else — another kind of target, a timeout,
  * a non-2xx status, a redirect, a malformed or oversized answer — rejects, which the flow treats as a denial.
+ *
+ * Templates are written by tenants, so the hook is a request certgate makes on a tenant's behalf (issue 10 #13,
+ * SSRF). It goes only to a host:port the operator lists in --provisioning-hook-allow; the name is resolved,
+ * every candidate address checked, and the connection made to the checked address itself (a second DNS
+ * answer cannot send it elsewhere); an address that is not globally routable (loopback, private, link-local,
+ * cloud metadata, unique-local, …) is used only when that address is listed itself, as an IP literal. No
+ * redirect is followed; the whole call is bounded in time and the answer in size. Why a call was refused or
+ * failed goes to the access log (`certgate why`); the device is told only that the hook failed.
  */
 
 /** AWS gives the hook Lambda 5 seconds. */
 export const PRE_PROVISIONING_HOOK_TIMEOUT_MS = 5_000;
-const MAX_ANSWER_BYTES = 64 * 1024;
+export const PRE_PROVISIONING_HOOK_MAX_ANSWER_BYTES = 64 * 1024;
+export const PROVISIONING_HOOK_ALLOW_FLAG = '--provisioning-hook-allow';
 
-export function createHttpPreProvisioningHook(opts: { timeoutMs?: number } = {}): PreProvisioningHookInvoker {
-  const timeoutMs = opts.timeoutMs ?? PRE_PROVISIONING_HOOK_TIMEOUT_MS;
-  return {
-    async invoke(targetArn: string, input: PreProvisioningHookInput): Promise<PreProvisioningHookResult> {
-      let url: URL;
-      try {
-        url = new URL(targetArn);
-      } catch {
-        throw new Error(`pre-provisioning hook target ${targetArn} is not an http(s) URL (certgate cannot invoke Lambda functions)`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new Error(`pre-provisioning hook target ${targetArn} is not an http(s) URL (certgate cannot invoke Lambda functions)`);
-      }
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(input),
-        redirect: 'error',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await readBounded(response);
-      if (!response.ok) throw new Error(`pre-provisioning hook answered HTTP ${response.status}`);
-      return parseAnswer(text);
-    },
-  };
+/** One entry of --provisioning-hook-allow: a host (as a URL hostname: lower case, IPv6 in brackets) and a port. */
+export interface HookAllowEntry {
+  readonly hostname: string;
+  /** undefined: the scheme's default port only (80 for http, 443 for https). */
+  readonly port?: number;
+  /** The entry is an IP literal: that address may be used even when it is not globally routable. */
+  readonly isAddress: boolean;
 }
 
-async function readBounded(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_ANSWER_BYTES) {
-    await response.body?.cancel();
-    throw new Error(`pre-provisioning hook answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-  }
-  const reader = response.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel();
-      throw new Error(`pre-provisioning hook answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+const ENTRY = /^(\[[0-9A-Fa-f:.]+\]|[^\s:/?#@[\]]+)(?::(\d{1,5}))?$/;
+
+/** Parses `host[:port],...` (IPv6 as `[addr]` or `[addr]:port`). Throws an Error naming the bad entry. */
+export function parseHookAllowList(text: string): HookAllowEntry[] {
+  const out: HookAllowEntry[] = [];
+  for (const raw of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const bareV6 = isIP(raw) === 6 ? `[${raw}]` : raw;
+    const m = ENTRY.exec(bareV6);
+    const port = m?.[2] === undefined ? undefined : Number(m[2]);
+    let hostname: string | undefined;
+    try {
+      hostname = m?.[1] === undefined ? undefined : new URL(`http://${m[1]}/`).hostname;
+    } catch {
+      hostname = undefined;
     }
-    chunks.push(value);
+    if (hostname === undefined || hostname === '' || (port !== undefined && (port < 1 || port > 65535))) {
+      throw new Error(`'${raw}' is not host[:port] (an IPv6 address as [addr]:port)`);
+    }
+    out.push({ hostname, ...(port !== undefined ? { port } : {}), isAddress: isIP(unbracket(hostname)) !== 0 });
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return out;
+}
+
+function unbracket(hostname: string): string {
+  return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+}
+
+/**
+ * Addresses that are not globally routable (IANA special-purpose registries), where internal services and
+ * cloud metadata live: 169.254.169.254 is link-local, fd00:ec2::254 unique-local. IPv6 forms that embed an
+ * IPv4 address (mapped, NAT64, 6to4, Teredo) are in it wholesale.
+ */
+const NOT_GLOBAL: readonly [string, number, 'ipv4' | 'ipv6', string][] = [
+  ['0.0.0.0', 8, 'ipv4', 'a "this network" address'],
+  ['10.0.0.0', 8, 'ipv4', 'a private address'],
+  ['100.64.0.0', 10, 'ipv4', 'a shared (carrier-grade NAT) address'],
+  ['127.0.0.0', 8, 'ipv4', 'a loopback address'],
+  ['169.254.0.0', 16, 'ipv4', 'a link-local address (cloud metadata lives at 169.254.169.254)'],
+  ['172.16.0.0', 12, 'ipv4', 'a private address'],
+  ['192.0.0.0', 24, 'ipv4', 'an IETF protocol address'],
+  ['192.0.2.0', 24, 'ipv4', 'a documentation address'],
+  ['192.88.99.0', 24, 'ipv4', 'a 6to4 relay address'],
+  ['192.168.0.0', 16, 'ipv4', 'a private address'],
+  ['198.18.0.0', 15, 'ipv4', 'a benchmarking address'],
+  ['198.51.100.0', 24, 'ipv4', 'a documentation address'],
+  ['203.0.113.0', 24, 'ipv4', 'a documentation address'],
+  ['224.0.0.0', 4, 'ipv4', 'a multicast address'],
+  ['240.0.0.0', 4, 'ipv4', 'a reserved address'],
+  ['::', 96, 'ipv6', 'an unspecified, loopback or IPv4-compatible address'],
+  ['::ffff:0:0', 96, 'ipv6', 'an IPv4-mapped address'],
+  ['64:ff9b::', 96, 'ipv6', 'a NAT64 address'],
+  ['64:ff9b:1::', 48, 'ipv6', 'a local NAT64 address'],
+  ['100::', 64, 'ipv6', 'a discard address'],
+  ['2001::', 23, 'ipv6', 'an IETF protocol (Teredo, …) address'],
+  ['2001:db8::', 32, 'ipv6', 'a documentation address'],
+  ['2002::', 16, 'ipv6', 'a 6to4 address'],
+  ['fc00::', 7, 'ipv6', 'a unique-local (private) address (AWS metadata: fd00:ec2::254)'],
+  ['fe80::', 10, 'ipv6', 'a link-local address'],
+  ['fec0::', 10, 'ipv6', 'a site-local address'],
+  ['ff00::', 8, 'ipv6', 'a multicast address'],
+];
+const notGlobalLists = NOT_GLOBAL.map(([net, prefix, type, what]) => {
+  const list = new BlockList();
+  list.addSubnet(net, prefix, type);
+  return { list, type, what };
+});
+
+/** Why an address is not globally routable, or undefined when it is. */
+export function nonGlobalAddressKind(address: string): string | undefined {
+  const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  return notGlobalLists.find((n) => n.type === type && n.list.check(address, type))?.what;
+}
+
+export type HookResolver = (hostname: string) => Promise<readonly { address: string; family: number }[]>;
+
+const systemResolver: HookResolver = (hostname) => lookup(hostname, { all: true, verbatim: true });
+
+export interface HttpPreProvisioningHookOptions {
+  /** --provisioning-hook-allow: the hosts a hook may call. Empty: no hook URL is called. */
+  readonly allow: readonly HookAllowEntry[];
+  readonly timeoutMs?: number;
+  readonly maxAnswerBytes?: number;
+  /** DNS, for tests; the system resolver otherwise. */
+  readonly resolve?: HookResolver;
+  /** Where refusals and failures are recorded for `certgate why`. */
+  readonly record?: (entry: AccessRecord) => void;
+  readonly now?: () => Date;
+}
+
+export function createHttpPreProvisioningHook(opts: HttpPreProvisioningHookOptions): PreProvisioningHookInvoker {
+  const timeoutMs = opts.timeoutMs ?? PRE_PROVISIONING_HOOK_TIMEOUT_MS;
+  const maxBytes = opts.maxAnswerBytes ?? PRE_PROVISIONING_HOOK_MAX_ANSWER_BYTES;
+  const resolveHost = opts.resolve ?? systemResolver;
+  const now = opts.now ?? (() => new Date());
+
+  const record = (input: PreProvisioningHookInput, why: string): void => {
+    if (opts.record === undefined) return;
+    const arn = /^arn:[^:]+:iot:([^:]*):(\d{12}):/.exec(input.templateArn);
+    opts.record({
+      at: now(),
+      kind: 'publish',
+      outcome: 'denied',
+      ...(arn?.[1] !== undefined && arn[2] !== undefined ? { region: arn[1], accountId: arn[2] } : {}),
+      certificateId: input.claimCertificateId,
+      clientId: input.clientId,
+      resource: input.templateArn,
+      reasons: [why],
+    });
+  };
+
+  return {
+    async invoke(targetArn: string, input: PreProvisioningHookInput): Promise<PreProvisioningHookResult> {
+      let answer: PreProvisioningHookResult;
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), timeoutMs);
+      try {
+        answer = await call(targetArn, input, deadline.signal);
+      } catch (e) {
+        const why = deadline.signal.aborted
+          ? `pre-provisioning hook ${shown(targetArn)} did not answer within ${timeoutMs} ms`
+          : e instanceof Error ? e.message : String(e);
+        record(input, `fleet provisioning RegisterThing: ${why}`);
+        throw new Error(why, { cause: e });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!answer.allowProvisioning) {
+        record(input, `fleet provisioning RegisterThing: the pre-provisioning hook ${shown(targetArn)} answered allowProvisioning: false`);
+      }
+      return answer;
+    },
+  };
+
+  async function call(targetArn: string, input: PreProvisioningHookInput, signal: AbortSignal): Promise<PreProvisioningHookResult> {
+    const url = hookUrl(targetArn);
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    const listed = opts.allow.filter((e) => e.hostname === url.hostname && portAllowed(e, url, port));
+    if (listed.length === 0) {
+      throw new Error(
+        `pre-provisioning hook ${shown(targetArn)} not called: ${url.hostname}:${port} is not in ${PROVISIONING_HOOK_ALLOW_FLAG}` +
+          (opts.allow.length === 0 ? ' (empty: no hook may be called)' : ''),
+      );
+    }
+    const target = await abortable(checkedAddress(url, port), signal);
+    return post(url, target, port, JSON.stringify(input), signal);
+  }
+
+  /** Resolve, then keep the first address that is globally routable or listed itself (as an IP literal with this port). */
+  async function checkedAddress(url: URL, port: number): Promise<{ address: string; family: 4 | 6 }> {
+    const host = unbracket(url.hostname);
+    const candidates = isIP(host) !== 0 ? [{ address: host, family: isIP(host) }] : await resolveHost(host);
+    const refused: string[] = [];
+    for (const c of candidates) {
+      const family = isIP(c.address);
+      if (family !== 4 && family !== 6) continue;
+      const kind = nonGlobalAddressKind(c.address);
+      if (kind === undefined || addressListed(c.address, family, url, port)) return { address: c.address, family };
+      refused.push(`${c.address} is ${kind}`);
+    }
+    throw new Error(
+      `pre-provisioning hook ${shown(url.href)} not called: ` +
+        (refused.length === 0
+          ? `${host} did not resolve to an address`
+          : `${refused.join('; ')}; such an address is used only when listed itself in ${PROVISIONING_HOOK_ALLOW_FLAG} (e.g. ${family6(refused[0] ?? '')}:${port})`),
+    );
+  }
+
+  function addressListed(address: string, family: 4 | 6, url: URL, port: number): boolean {
+    const hostname = new URL(`http://${family === 6 ? `[${address}]` : address}/`).hostname;
+    return opts.allow.some((e) => e.isAddress && e.hostname === hostname && portAllowed(e, url, port));
+  }
+
+  function post(url: URL, target: { address: string; family: 4 | 6 }, port: number, body: string, signal: AbortSignal): Promise<PreProvisioningHookResult> {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const host = unbracket(url.hostname);
+    return new Promise((resolve, reject) => {
+      const req = send({
+        host: target.address,
+        family: target.family,
+        port,
+        method: 'POST',
+        path: `${url.pathname}${url.search}`,
+        headers: { host: url.host, 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) },
+        agent: false,
+        signal,
+        // TLS: the name in the URL is what the server certificate must prove, whatever address was dialled.
+        ...(url.protocol === 'https:' && isIP(host) === 0 ? { servername: host } : {}),
+      });
+      req.on('error', (e) => reject(new Error(`pre-provisioning hook ${shown(url.href)} failed: ${e.message}`)));
+      req.on('response', (res) => {
+        readAnswer(res, url).then(resolve, (e: unknown) => {
+          req.destroy();
+          reject(e instanceof Error ? e : new Error(String(e)));
+        });
+      });
+      req.end(body);
+    });
+  }
+
+  async function readAnswer(res: IncomingMessage, url: URL): Promise<PreProvisioningHookResult> {
+    const status = res.statusCode ?? 0;
+    if (status >= 300 && status < 400) {
+      res.resume();
+      throw new Error(`pre-provisioning hook ${shown(url.href)} answered HTTP ${status} (a redirect; redirects are not followed)`);
+    }
+    if (status < 200 || status >= 300) {
+      res.resume();
+      throw new Error(`pre-provisioning hook ${shown(url.href)} answered HTTP ${status}`);
+    }
+    const declared = Number(res.headers['content-length'] ?? '0');
+    if (declared > maxBytes) throw new Error(`pre-provisioning hook answer is larger than ${maxBytes} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res) {
+      const b = chunk as Buffer;
+      size += b.byteLength;
+      if (size > maxBytes) throw new Error(`pre-provisioning hook answer is larger than ${maxBytes} bytes`);
+      chunks.push(b);
+    }
+    return parseAnswer(Buffer.concat(chunks).toString('utf8'));
+  }
+}
+
+/** The work, or a rejection as soon as the deadline passes (a DNS lookup cannot itself be cancelled). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function hookUrl(targetArn: string): URL {
+  let url: URL;
+  try {
+    url = new URL(targetArn);
+  } catch {
+    throw new Error(`pre-provisioning hook target ${shown(targetArn)} is not an http(s) URL (certgate cannot invoke Lambda functions)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`pre-provisioning hook target ${shown(targetArn)} is not an http(s) URL (certgate cannot invoke Lambda functions)`);
+  }
+  if (url.username !== '' || url.password !== '') throw new Error(`pre-provisioning hook target ${shown(targetArn)} carries credentials in its URL`);
+  return url;
+}
+
+function portAllowed(entry: HookAllowEntry, url: URL, port: number): boolean {
+  return entry.port !== undefined ? entry.port === port : port === (url.protocol === 'https:' ? 443 : 80);
+}
+
+function family6(address: string): string {
+  const a = address.split(' ')[0] ?? address;
+  return isIP(a) === 6 ? `[${a}]` : a;
+}
+
+/** A target as shown in reasons: without query string or credentials, bounded. */
+function shown(target: string): string {
+  try {
+    const u = new URL(target);
+    return `${u.protocol}//${u.host}${u.pathname}`.slice(0, 200);
+  } catch {
+    return target.slice(0, 200);
+  }
 }
 
 function parseAnswer(text: string): PreProvisioningHookResult {

@@ -1,5 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import type { AccessLog } from '../access/index.js';
 import { createApiServer } from '../api/index.js';
 import { createIotOperations } from '../api/operations/index.js';
 import { systemClock } from '../kernel/index.js';
@@ -108,7 +109,11 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       domain: config.domain,
       events,
     };
-    const fleetProvisioning = createFleetProvisioningService({ registry: deps, masterKey, tokenTtlSeconds: config.fleetTokenTtlSeconds });
+    let accessLog: AccessLog | undefined; // the data plane's, once started: hook refusals are recorded there
+    const fleetProvisioning = createFleetProvisioningService({
+      registry: deps, masterKey, tokenTtlSeconds: config.fleetTokenTtlSeconds,
+      hook: { allow: config.provisioningHookAllow ?? [], record: (r) => accessLog?.record(r), now: () => clock.now() },
+    });
     const dataPlane: StartedDataPlane = await startDataPlane({
       config: {
         host: config.host,
@@ -127,6 +132,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       registry: deps,
       serviceTopics: fleetProvisioning.serviceTopics,
     });
+    accessLog = dataPlane.accessLog;
     const sweeper = startUnclaimedCertificateSweeper(fleetProvisioning.fleet, fleetProvisioning.sweepIntervalMs, logger);
     // Certificate revocations, deletions, strict-mode CA changes and policy changes reach the data plane
     // before the API call answers (registry events are awaited).

@@ -122,9 +122,12 @@ export interface HookCall {
 
 export interface TestHook {
   readonly url: string;
+  readonly port: number;
+  /** The `--provisioning-hook-allow` entry that lets certgate call this hook (`127.0.0.1:<port>`). */
+  readonly allowEntry: string;
   readonly calls: HookCall[];
-  /** What the hook answers next (status and JSON body). */
-  answer: (call: HookCall) => { status: number; body: unknown; delayMs?: number };
+  /** What the hook answers next: status and JSON body, or raw bytes and extra headers; never answers when `hang`. */
+  answer: (call: HookCall) => { status: number; body?: unknown; raw?: string | Buffer; headers?: Record<string, string>; delayMs?: number; hang?: boolean };
   close(): Promise<void>;
 }
 
@@ -132,9 +135,15 @@ export interface TestHook {
 export async function startTestHook(): Promise<TestHook> {
   const hook: TestHook = {
     url: '',
+    port: 0,
+    allowEntry: '',
     calls: [],
     answer: () => ({ status: 200, body: { allowProvisioning: true } }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -149,13 +158,15 @@ export async function startTestHook(): Promise<TestHook> {
       const call = { body };
       hook.calls.push(call);
       const out = hook.answer(call);
+      if (out.hang === true) return;
       setTimeout(() => {
-        res.writeHead(out.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(out.body));
+        res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
+        res.end(out.raw ?? JSON.stringify(out.body));
       }, out.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  (hook as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const port = (server.address() as AddressInfo).port;
+  Object.assign(hook, { url: `http://127.0.0.1:${port}/hook`, port, allowEntry: `127.0.0.1:${port}` });
   return hook;
 }

@@ -81,9 +81,10 @@ describe('fleet provisioning by claim over MQTT', () => {
   const connectClaim = async (opts: { protocolVersion?: 4 | 5; clientId?: string } = {}): Promise<MqttClient> => track(await claim.connect(opts));
 
   before(async () => {
-    server = await startCertgate();
-    pki = await TestPki.create();
     hook = await startTestHook();
+    // The hook is on loopback: certgate calls it only because it is listed (issue 10 #13).
+    server = await startCertgate({ args: ['--provisioning-hook-allow', hook.allowEntry] });
+    pki = await TestPki.create();
     await createFleetTemplate(server, template);
     claim = await createDevice(server, { policyDocument: claimPolicy(server, template) });
   });

@@ -6,6 +6,7 @@ import { ALGORITHM_IDENTIFIER, SignatureV4, UNSIGNED_PAYLOAD, getCanonicalHeader
 import type { Clock } from '../../kernel/clock.js';
 import { IotError } from '../../kernel/errors.js';
 import { API_LIMITS } from '../limits.js';
+import { uriEncode } from '../parse-raw-url.js';
 import { parseAuthorizationHeader, parsePresignedQuery } from './parse-authorization.js';
 import type { SigV4Parts } from './parse-authorization.js';
 
@@ -32,6 +33,22 @@ export interface VerifiedCaller<T extends SigV4Identity> {
   readonly region: string;
   /** What the lookup returned for the access key. */
   readonly identity: T;
+  /** Lower-case names of the headers the signature covers. */
+  readonly signedHeaders: readonly string[];
+}
+
+/**
+ * The headers a signature covers, and only those: an operation input bound from a header
+ * (x-amzn-principal, …) must come from a signed header, or a header added after signing could change
+ * what runs (issue 10 #10). The AWS SDKs and the AWS CLI sign every such header.
+ */
+export function signedHeadersOnly<H>(headers: Readonly<Record<string, H>>, signed: readonly string[]): Record<string, H> {
+  const out: Record<string, H> = {};
+  for (const name of signed) {
+    const v = headers[name];
+    if (v !== undefined && Object.hasOwn(headers, name)) out[name] = v;
+  }
+  return out;
 }
 
 export const SIGV4_SERVICE = 'iot';
@@ -102,11 +119,26 @@ function checkClock(signedAt: Date, amzDate: string, now: Date, expiresSeconds: 
 }
 
 /**
+ * The SigV4 canonical URI of a path exactly as received: each byte URI-encoded once more (so the
+ * SDK's `%3A` becomes `%253A`, as non-S3 services sign), `/` kept. Unlike a signer, no dot segments
+ * or empty segments are removed: the path that verifies is the path that is routed (issue 10 #10).
+ */
+export function canonicalUri(rawPath: string): string {
+  return uriEncode(rawPath).replace(/%2F/g, '/');
+}
+
+const UNSIGNED_PAYLOAD_REFUSED =
+  "UNSIGNED-PAYLOAD is not accepted: AWS IoT signs the SHA-256 of the request body; send the body's " +
+  'hex SHA-256 (or no x-amz-content-sha256 header) and sign it.';
+
+/**
  * Verify an AWS Signature Version 4 (Authorization header or presigned query), service `iot`.
  * The signature is recomputed with @smithy/signature-v4 over the signed headers only, the path
- * exactly as received and the query as received, then compared in constant time. The body must be
- * what was signed: an `x-amz-content-sha256` header must equal the body's SHA-256 (UNSIGNED-PAYLOAD
- * is taken verbatim). Failures throw IotError with the auth error names the AWS SDKs know.
+ * exactly as received (no normalisation: see canonicalUri) and the query as received, then compared
+ * in constant time. The body is always signed: the payload hash is the body's SHA-256; an
+ * `x-amz-content-sha256` header (or presigned query parameter) must equal it, and UNSIGNED-PAYLOAD is
+ * refused, as every AWS service but S3 refuses it. Failures throw IotError with the auth error names
+ * the AWS SDKs know.
  */
 export async function verifySigV4<T extends SigV4Identity>(
   req: SignedRequest,
@@ -162,14 +194,21 @@ export async function verifySigV4<T extends SigV4Identity>(
     );
   }
 
-  // The body must be what was signed.
+  // The body must be what was signed: the payload hash is always the body's own SHA-256. Signers
+  // put the x-amz-content-sha256 value in the canonical request whenever it is present (a presigner
+  // hoists it into the query), so a declared value other than the body's hash is refused here.
   const bodyHash = createHash('sha256').update(req.body).digest('hex');
-  const declared = header(req, 'x-amz-content-sha256');
-  if (declared !== undefined && declared !== UNSIGNED_PAYLOAD && declared !== bodyHash) {
-    throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
+  const declaredInQuery = Object.entries(req.query).find(([k]) => k.toLowerCase() === 'x-amz-content-sha256')?.[1];
+  for (const declared of [header(req, 'x-amz-content-sha256'), ...(declaredInQuery ?? [])]) {
+    if (declared === undefined) continue;
+    if (declared.toUpperCase().includes(UNSIGNED_PAYLOAD)) {
+      throw invalidSignature(UNSIGNED_PAYLOAD_REFUSED);
+    }
+    if (declared !== bodyHash) {
+      throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
   }
-  // Signers hash with the header's value whenever it is present (signed or not), else the body.
-  const payloadHash = declared ?? bodyHash;
+  const payloadHash = bodyHash;
 
   const headers: HeaderBag = {};
   for (const name of parts.signedHeaders) {
@@ -183,18 +222,21 @@ export async function verifySigV4<T extends SigV4Identity>(
 
   const query: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(req.query)) query[k] = [...v];
-  const request = new HttpRequest({ method: req.method.toUpperCase(), path: req.rawPath, query, headers });
+  // The canonical URI is computed here, and the library told to take it as is (uriEscapePath false),
+  // because the library's own path step removes '.', '..' and empty segments before encoding.
+  const request = new HttpRequest({ method: req.method.toUpperCase(), path: canonicalUri(req.rawPath), query, headers });
   const signer = new SignatureRecomputer({
     service: SIGV4_SERVICE,
     region: parts.region,
     credentials: { accessKeyId: parts.accessKeyId, secretAccessKey: identity.secretAccessKey },
     sha256: Sha256,
     applyChecksum: false,
+    uriEscapePath: false,
   });
   const scope = `${parts.scopeDate}/${parts.region}/${SIGV4_SERVICE}/aws4_request`;
   const expected = await signer.recompute(request, canonicalHeaders, payloadHash, amzDate, scope, signedAt, parts.region);
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(parts.signature, 'utf8');
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw invalidSignature();
-  return { accessKeyId: parts.accessKeyId, region: parts.region, identity };
+  return { accessKeyId: parts.accessKeyId, region: parts.region, identity, signedHeaders: [...parts.signedHeaders] };
 }
