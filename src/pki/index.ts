@@ -25,3 +25,5 @@ export type { CaHierarchyMember, CaOptions, ServerCertificateOptions } from './c
 export { createRootCa, createIntermediateCa, createServerCertificate } from './ca-hierarchy.js';
 export { AWS_ISSUED_NOT_AFTER, issueDeviceCertificate, createKeysAndCertificate } from './device-certificate.js';
 export { checkVerificationCertificate } from './verification-certificate.js';
+export type { PathCheck, PathInput, PathValidation } from './validate-certificate-path.js';
+export { PATH_CHECKS, checkDeviceCertificate, validateCertificatePath } from './validate-certificate-path.js';

@@ -60,6 +60,11 @@ export interface CraftOptions {
   notBefore?: Date;
   notAfter?: Date;
   ca?: boolean;
+  /** basicConstraints pathLenConstraint (with ca). */
+  pathLength?: number;
+  /** Further extensions (keyUsage, extendedKeyUsage, name constraints, unknown ones …). */
+  extensions?: Extension[];
+  serialNumber?: string;
 }
 
 /** A certificate signed with whatever the keys allow (SHA-1, Ed25519, RSA-1024 …), as PEM. */
@@ -68,11 +73,12 @@ export async function craftCertificatePem(opts: CraftOptions): Promise<string> {
   const signer = opts.issuer ?? { keys: opts.keys, subject: opts.subject };
   const now = Date.now();
   const extensions: Extension[] = [
-    new x509.BasicConstraintsExtension(opts.ca ?? false, undefined, true),
+    new x509.BasicConstraintsExtension(opts.ca ?? false, opts.pathLength, true),
     await x509.SubjectKeyIdentifierExtension.create(opts.keys.pair.publicKey),
+    ...(opts.extensions ?? []),
   ];
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '01',
+    serialNumber: opts.serialNumber ?? '01',
     subject: opts.subject,
     issuer: signer.subject,
     notBefore: opts.notBefore ?? new Date(now - 3_600_000),

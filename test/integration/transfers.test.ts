@@ -141,7 +141,7 @@ describe('certificate transfer and multi-account registration', () => {
   });
 
   it('the same certificate registers in two accounts only in SNI_ONLY mode', async () => {
-    const self = await pki.makeCa({ cn: 'multi-account-device' });
+    const self = await pki.makeSelfSigned({ cn: 'multi-account-device' }); // a device certificate: a CA one is refused (issue 10 #5)
     const inA = await iotA.send(new RegisterCertificateWithoutCACommand({ certificatePem: self.certPem, status: 'ACTIVE' }));
     const inB = await iotB.send(new RegisterCertificateWithoutCACommand({ certificatePem: self.certPem, status: 'ACTIVE' }));
     assert.equal(inA.certificateId, inB.certificateId);

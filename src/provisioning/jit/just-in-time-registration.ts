@@ -8,7 +8,7 @@ import type {
 } from '../../access/index.js';
 import { isIotError } from '../../kernel/index.js';
 import type { Clock, Logger, Scope } from '../../kernel/index.js';
-import { checkCertificateAcceptable } from '../../pki/index.js';
+import { checkCertificateAcceptable, parseCertificatePem, validateCertificatePath } from '../../pki/index.js';
 import type { ParsedCertificate } from '../../pki/index.js';
 import { registerCertificateJustInTime } from '../../registry/index.js';
 import type { CaCertificate, Certificate, RegistryStore } from '../../registry/index.js';
@@ -57,6 +57,15 @@ function caValidity(ca: CaCertificate, now: Date): string | undefined {
   if (now.getTime() > ca.notAfter.getTime()) return `expired at ${ca.notAfter.toISOString()}`;
   if (now.getTime() < ca.notBefore.getTime()) return `is not valid before ${ca.notBefore.toISOString()}`;
   return undefined;
+}
+/** Why the device certificate's path to `ca` does not validate at `now` (RFC 5280), or undefined when it does. */
+async function pathRefusal(device: ParsedCertificate, ca: CaCertificate, now: Date): Promise<string | undefined> {
+  try {
+    const path = await validateCertificatePath({ device, trustAnchor: parseCertificatePem(ca.certificatePem), now });
+    return path.valid ? undefined : path.reason;
+  } catch (e) {
+    return `path validation failed: ${messageOf(e)}`;
+  }
 }
 const usesJitp = (ca: CaCertificate): boolean =>
   ca.registrationConfig !== null && (ca.registrationConfig.templateBody !== undefined || ca.registrationConfig.templateName !== undefined);
@@ -190,6 +199,14 @@ export function createJustInTimeRegistration(deps: JustInTimeDeps): JustInTimeRe
       return refuse(`certificate ${id} ${notHere}; its issuer CA ${ca.certificateId} in ${where(ca.scope)} ${caDates}, so it is not registered just in time`, ca.scope, id, region);
     }
     const flow = usesJitp(ca) && deps.provision !== undefined ? 'JITP' : 'JITR';
+    // issue 10 #5, #6: only a TLS client certificate whose RFC 5280 path to the CA validates is registered.
+    const invalid = await pathRefusal(device, ca, now);
+    if (invalid !== undefined) {
+      const reason = `certificate ${id} ${notHere}; ${flow} under its issuer CA ${ca.certificateId} in ${where(ca.scope)} refused it, nothing is registered: ${invalid}`;
+      // Filed under the CA too once the CONNECT arrives, as the outcomes of registrations are (`certgate why <caCertificateId>`).
+      const explain: ConnectFollowUp = () => Promise.resolve({ reasons: [reason], messages: [], caCertificateId: ca.certificateId });
+      return { ...refuse(reason, ca.scope, id, region), onConnect: explain };
+    }
     const onConnect: ConnectFollowUp = () =>
       registerOnce(ca.scope, device, ca.certificateId).catch((e: unknown) => ({ reasons: [`just-in-time registration of certificate ${id} failed: ${messageOf(e)}`], messages: [] }));
     return {

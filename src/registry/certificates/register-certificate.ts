@@ -1,6 +1,6 @@
-import { certificateState, iotArn, resourceAlreadyExists } from '../../kernel/index.js';
+import { certificateState, certificateValidation, iotArn, resourceAlreadyExists } from '../../kernel/index.js';
 import type { Scope } from '../../kernel/index.js';
-import { checkCertificateAcceptable, parseCertificatePem } from '../../pki/index.js';
+import { checkCertificateAcceptable, checkDeviceCertificate, parseCertificatePem, validateCertificatePath } from '../../pki/index.js';
 import type { ParsedCertificate } from '../../pki/index.js';
 import type { Certificate, CertificateMode } from '../entities.js';
 import type { RegistryStore } from '../ports.js';
@@ -23,7 +23,10 @@ export async function registerCertificate(deps: RegistryDeps, scope: Scope, inpu
   checkCertificateAcceptable(device, now);
   const status = initialStatus(input.status, input.setAsActive);
   return deps.store.transaction(async (tx) => {
-    const { ca } = await findIssuingCa(tx, scope, device, input.caCertificatePem);
+    const { ca, parsed } = await findIssuingCa(tx, scope, device, input.caCertificatePem);
+    // issue 10 #5, #6: a TLS client certificate whose RFC 5280 path to the registered CA validates.
+    const path = await validateCertificatePath({ device, trustAnchor: parsed, now });
+    if (!path.valid) throw certificateValidation(`The certificate cannot be registered: ${path.reason}`);
     if (ca.status !== 'ACTIVE') {
       throw certificateState(`The CA certificate ${ca.certificateId} is INACTIVE; activate it before registering certificates it signed`);
     }
@@ -45,6 +48,9 @@ export async function registerCertificateWithoutCa(
   const device = parseCertificatePem(input.certificatePem);
   const now = deps.clock.now();
   checkCertificateAcceptable(device, now);
+  // issue 10 #5, #6: no chain to validate, but the certificate's own rules as a TLS client certificate.
+  const own = checkDeviceCertificate(device);
+  if (!own.valid) throw certificateValidation(`The certificate cannot be registered: ${own.reason}`);
   const status = initialStatus(input.status, undefined);
   return deps.store.transaction((tx) =>
     insertRegistration(tx, scope, device, { status, caCertificateId: null, certificateMode: 'SNI_ONLY', now }),

@@ -1,0 +1,275 @@
+/**
+ * RFC 5280 path validation of a device (TLS client) certificate up to a trust anchor — the registered CA
+ * that signed it (AWS: "you must register the signing CA", device-certs-your-own.html). Pure: `now` comes
+ * from the caller; a refusal is a value naming the check and the certificate, for the API error and the
+ * access log (`certgate why`).
+ *
+ * pkijs's CertificateChainValidationEngine builds the path and checks signatures, name chaining, the
+ * validity of every certificate, that issuers are CAs with keyCertSign, certificate policies and name
+ * constraints. It does not check pathLenConstraint, the leaf's keyUsage and extendedKeyUsage, unknown
+ * critical extensions of the leaf, or that the leaf is not a CA; those are checked here first, each with
+ * its own reason. The trust anchor's own constraints (name constraints, pathLenConstraint) are applied as
+ * inputs to the algorithm (RFC 5937), since the operator registered the CA with them.
+ */
+import type { Extension, X509Certificate } from '@peculiar/x509';
+import type { ParsedCertificate } from './parse-certificate.js';
+import { ensurePkijsRuntime, ensureX509Runtime } from './x509-runtime.js';
+
+export const PATH_CHECKS = [
+  'CA_CERTIFICATE_AS_DEVICE',
+  'KEY_USAGE',
+  'EXTENDED_KEY_USAGE',
+  'UNKNOWN_CRITICAL_EXTENSION',
+  'MALFORMED_EXTENSION',
+  'VALIDITY',
+  'ISSUER_NOT_CA',
+  'ISSUER_KEY_USAGE',
+  'PATH_LENGTH',
+  'NAME_CONSTRAINTS',
+  'POLICY',
+  'NO_PATH',
+] as const;
+export type PathCheck = (typeof PATH_CHECKS)[number];
+
+export type PathValidation =
+  | { readonly valid: true }
+  | { readonly valid: false; readonly check: PathCheck; readonly reason: string };
+
+export interface PathInput {
+  readonly device: ParsedCertificate;
+  /** Certificates between the device and the anchor, the device's issuer first. Usually none. */
+  readonly intermediates?: readonly ParsedCertificate[];
+  /** The registered CA the path ends at. */
+  readonly trustAnchor: ParsedCertificate;
+  readonly now: Date;
+}
+
+const OID = {
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  nameConstraints: '2.5.29.30',
+  certificatePolicies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  authorityKeyIdentifier: '2.5.29.35',
+  policyConstraints: '2.5.29.36',
+  extKeyUsage: '2.5.29.37',
+  inhibitAnyPolicy: '2.5.29.54',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  anyExtendedKeyUsage: '2.5.29.37.0',
+} as const;
+
+/** Extensions the path validation processes (here or in pkijs); any other critical extension refuses the certificate (RFC 5280 §4.2). */
+const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
+  OID.subjectKeyIdentifier,
+  OID.keyUsage,
+  OID.subjectAltName,
+  OID.basicConstraints,
+  OID.nameConstraints,
+  OID.certificatePolicies,
+  OID.policyMappings,
+  OID.authorityKeyIdentifier,
+  OID.policyConstraints,
+  OID.extKeyUsage,
+  OID.inhibitAnyPolicy,
+]);
+
+const KEY_USAGE = { digitalSignature: 1, keyCertSign: 32 } as const;
+
+const refuse = (check: PathCheck, reason: string): PathValidation => ({ valid: false, check, reason });
+const VALID: PathValidation = { valid: true };
+
+interface Extensions {
+  readonly all: readonly Extension[];
+  readonly isCa: boolean;
+  readonly pathLength: number | undefined;
+  /** KeyUsageFlags bits, or undefined when the extension is absent. */
+  readonly keyUsage: number | undefined;
+  /** OIDs, or undefined when the extension is absent. */
+  readonly extendedKeyUsage: readonly string[] | undefined;
+}
+
+function label(cert: ParsedCertificate, role: string): string {
+  return `${role} ${cert.certificateId} (${cert.subject})`;
+}
+
+/** The extensions path validation reads, decoded with @peculiar/x509; a present but undecodable one is a refusal. */
+function extensionsOf(cert: ParsedCertificate, role: string): Extensions | PathValidation {
+  const x509 = ensureX509Runtime();
+  let parsed: X509Certificate;
+  try {
+    parsed = new x509.X509Certificate(cert.der);
+    const basic = parsed.getExtension(x509.BasicConstraintsExtension);
+    const ku = parsed.getExtension(x509.KeyUsagesExtension);
+    const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
+    return {
+      all: parsed.extensions,
+      isCa: basic?.ca === true,
+      pathLength: basic?.ca === true ? basic.pathLength : undefined,
+      keyUsage: ku === null ? undefined : ku.usages,
+      extendedKeyUsage: eku === null ? undefined : eku.usages.map(String),
+    };
+  } catch {
+    return refuse('MALFORMED_EXTENSION', `the ${label(cert, role)} has an extension that cannot be decoded`);
+  }
+}
+
+function isRefusal(x: Extensions | PathValidation): x is PathValidation {
+  return 'valid' in x;
+}
+
+function criticalExtensions(cert: ParsedCertificate, role: string, ext: Extensions): PathValidation {
+  const unknown = ext.all.filter((e) => e.critical && !UNDERSTOOD_EXTENSIONS.has(e.type)).map((e) => e.type);
+  if (unknown.length === 0) return VALID;
+  return refuse(
+    'UNKNOWN_CRITICAL_EXTENSION',
+    `the ${label(cert, role)} has a critical extension certgate does not process (${unknown.join(', ')}); RFC 5280 §4.2 requires refusing it`,
+  );
+}
+
+/**
+ * The rules a device (TLS client) certificate obeys on its own, without its issuer: not a CA
+ * (basicConstraints CA:TRUE, or keyUsage keyCertSign), keyUsage when present allows digitalSignature,
+ * extendedKeyUsage when present allows clientAuth or anyExtendedKeyUsage, no unknown critical extension.
+ * Absent keyUsage / extendedKeyUsage are allowed (RFC 5280 §4.2.1.3, §4.2.1.12).
+ */
+export function checkDeviceCertificate(device: ParsedCertificate): PathValidation {
+  const ext = extensionsOf(device, 'device certificate');
+  if (isRefusal(ext)) return ext;
+  if (ext.isCa) {
+    return refuse(
+      'CA_CERTIFICATE_AS_DEVICE',
+      `the certificate ${device.certificateId} is a CA certificate (basicConstraints CA:TRUE), not a device certificate`,
+    );
+  }
+  if (ext.keyUsage !== undefined && (ext.keyUsage & KEY_USAGE.keyCertSign) !== 0) {
+    return refuse(
+      'CA_CERTIFICATE_AS_DEVICE',
+      `the certificate ${device.certificateId} asserts keyUsage keyCertSign, which only a CA certificate may (RFC 5280 §4.2.1.3); it is not a device certificate`,
+    );
+  }
+  if (ext.keyUsage !== undefined && (ext.keyUsage & KEY_USAGE.digitalSignature) === 0) {
+    return refuse(
+      'KEY_USAGE',
+      `the certificate ${device.certificateId} has a keyUsage without digitalSignature, so it cannot authenticate a TLS client`,
+    );
+  }
+  if (ext.extendedKeyUsage !== undefined && !ext.extendedKeyUsage.some((u) => u === OID.clientAuth || u === OID.anyExtendedKeyUsage)) {
+    return refuse(
+      'EXTENDED_KEY_USAGE',
+      `the certificate ${device.certificateId} has an extendedKeyUsage without clientAuth (${ext.extendedKeyUsage.join(', ') || 'empty'}), so it is not for TLS client authentication`,
+    );
+  }
+  return criticalExtensions(device, 'device certificate', ext);
+}
+
+function validityOf(cert: ParsedCertificate, role: string, now: Date): PathValidation {
+  if (now.getTime() > cert.notAfter.getTime()) return refuse('VALIDITY', `the ${label(cert, role)} expired at ${cert.notAfter.toISOString()}`);
+  if (now.getTime() < cert.notBefore.getTime()) return refuse('VALIDITY', `the ${label(cert, role)} is not valid before ${cert.notBefore.toISOString()}`);
+  return VALID;
+}
+
+/**
+ * Validates the path device ← intermediates ← trustAnchor at `now` (RFC 5280 §6.1). The device's own rules
+ * (checkDeviceCertificate) first, then every certificate's validity, the issuers' CA-ness, keyCertSign and
+ * pathLenConstraint, then pkijs for signatures, policies and name constraints.
+ */
+export async function validateCertificatePath(input: PathInput): Promise<PathValidation> {
+  const { device, trustAnchor, now } = input;
+  const intermediates = input.intermediates ?? [];
+
+  const own = checkDeviceCertificate(device);
+  if (!own.valid) return own;
+
+  // Device first, anchor last: each certificate's role, for the reasons.
+  const path: { cert: ParsedCertificate; role: string }[] = [
+    { cert: device, role: 'device certificate' },
+    ...intermediates.map((cert, i) => ({ cert, role: `intermediate CA certificate ${i + 1}` })),
+    { cert: trustAnchor, role: 'CA certificate' },
+  ];
+  for (const { cert, role } of path) {
+    const v = validityOf(cert, role, now);
+    if (!v.valid) return v;
+  }
+
+  // Issuers: CA:TRUE, keyCertSign when keyUsage is present, no unknown critical extension (the anchor's
+  // extensions were accepted when it was registered), and pathLenConstraint from the anchor down.
+  const issuers = path.slice(1).reverse(); // anchor first
+  let maxPathLength = Number.POSITIVE_INFINITY;
+  for (const [i, { cert, role }] of issuers.entries()) {
+    const ext = extensionsOf(cert, role);
+    if (isRefusal(ext)) return ext;
+    if (!ext.isCa) return refuse('ISSUER_NOT_CA', `the ${label(cert, role)} is not a CA certificate (basicConstraints CA:TRUE is missing), so it cannot issue certificates`);
+    if (ext.keyUsage !== undefined && (ext.keyUsage & KEY_USAGE.keyCertSign) === 0) {
+      return refuse('ISSUER_KEY_USAGE', `the ${label(cert, role)} has a keyUsage without keyCertSign, so it cannot issue certificates`);
+    }
+    const isAnchor = i === 0;
+    if (!isAnchor) {
+      const critical = criticalExtensions(cert, role, ext);
+      if (!critical.valid) return critical;
+      const selfIssued = cert.subject === cert.issuer;
+      if (!selfIssued) {
+        if (maxPathLength <= 0) {
+          return refuse(
+            'PATH_LENGTH',
+            `the ${label(cert, role)} is a CA below a CA whose pathLenConstraint allows no further CA certificates (RFC 5280 §4.2.1.9)`,
+          );
+        }
+        maxPathLength -= 1;
+      }
+    }
+    if (ext.pathLength !== undefined) maxPathLength = Math.min(maxPathLength, ext.pathLength);
+  }
+
+  return pkijsValidation(input, intermediates);
+}
+
+/** Signatures, name chaining, policies and name constraints (the anchor's as initial inputs), by pkijs. */
+async function pkijsValidation(input: PathInput, intermediates: readonly ParsedCertificate[]): Promise<PathValidation> {
+  const { pkijs, engine } = ensurePkijsRuntime();
+  const toPkijs = (cert: ParsedCertificate): InstanceType<typeof pkijs.Certificate> => pkijs.Certificate.fromBER(cert.der);
+  let anchor: InstanceType<typeof pkijs.Certificate>;
+  let certs: InstanceType<typeof pkijs.Certificate>[];
+  try {
+    anchor = toPkijs(input.trustAnchor);
+    // pkijs takes the last of `certs` as the end entity.
+    certs = [...[...intermediates].reverse().map(toPkijs), toPkijs(input.device)];
+  } catch {
+    return refuse('MALFORMED_EXTENSION', 'a certificate of the path cannot be decoded for path validation');
+  }
+  const constraints = anchor.extensions?.find((e) => e.extnID === OID.nameConstraints)?.parsedValue as
+    | { permittedSubtrees?: InstanceType<typeof pkijs.GeneralSubtree>[]; excludedSubtrees?: InstanceType<typeof pkijs.GeneralSubtree>[] }
+    | undefined;
+  const engineOfPath = new pkijs.CertificateChainValidationEngine({ trustedCerts: [anchor], certs, checkDate: input.now });
+  const result = await engineOfPath.verify(
+    {
+      ...(constraints?.permittedSubtrees !== undefined ? { initialPermittedSubtreesSet: constraints.permittedSubtrees } : {}),
+      ...(constraints?.excludedSubtrees !== undefined ? { initialExcludedSubtreesSet: constraints.excludedSubtrees } : {}),
+    },
+    engine,
+  );
+  if (result.result) return VALID;
+  const why = result.resultMessage || 'path validation failed';
+  const device = input.device.certificateId;
+  switch (result.resultCode) {
+    case 41:
+    case 42:
+      return refuse('NAME_CONSTRAINTS', `the certificate ${device} violates the name constraints of its CA: ${why}`);
+    case 0:
+    case 98:
+    case 99:
+      return refuse('POLICY', `the certificate ${device} fails the certificate policies of its path: ${why}`);
+    case 8:
+      return refuse('VALIDITY', `a certificate of the path of ${device} is not valid at ${input.now.toISOString()}: ${why}`);
+    case 3:
+    case 4:
+    case 5:
+    case 14:
+      return refuse('ISSUER_NOT_CA', `an issuer in the path of ${device} is not a CA allowed to sign certificates: ${why}`);
+    case 6:
+      return refuse('UNKNOWN_CRITICAL_EXTENSION', `a certificate in the path of ${device} has a critical extension that cannot be processed: ${why}`);
+    default:
+      return refuse('NO_PATH', `no valid path from the certificate ${device} to the CA ${input.trustAnchor.certificateId}: ${why}`);
+  }
+}
