@@ -135,8 +135,10 @@ describe('issue 10 #7: registration without proof cannot lock out the owner (rea
     assert.equal(d.certificateDescription?.certificateMode, 'SNI_ONLY');
   });
 
-  it("issue 10 #7: JITR under the owner's DEFAULT CA is not stopped by an SNI_ONLY registration of the certificate elsewhere (with and without SNI)", async () => {
+  it("issue 10 #7: JITR under the owner's DEFAULT CA is not stopped by SNI_ONLY registrations of the certificate and of its CA elsewhere (with and without SNI)", async () => {
     const ca = await pki.makeCa({ cn: 'Owned JITR CA' });
+    // The squatter registers the CA first, without proof (SNI_ONLY), auto-registering too.
+    await iotSquatter.send(new RegisterCACertificateCommand({ caCertificate: ca.certPem, certificateMode: 'SNI_ONLY', setAsActive: true, allowAutoRegistration: true }));
     await registerCa(iotOwner, pki, { ca, allowAutoRegistration: true });
     for (const withSni of [true, false]) {
       const cert = await pki.makeDeviceCert(ca, { cn: `jitr-device-${String(withSni)}` });
