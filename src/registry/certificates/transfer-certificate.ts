@@ -33,6 +33,7 @@ export async function transferCertificate(
     const transferData = input.transferMessage === undefined ? { transferDate: now } : { transferMessage: input.transferMessage, transferDate: now };
     await tx.updateCertificate(revised(cert, { status: 'PENDING_TRANSFER', transferTo: input.targetAwsAccount, transferData }, now));
   });
+  await deps.events.emit({ type: 'certificate-status-changed', scope, certificateId: input.certificateId, status: 'PENDING_TRANSFER' });
   return arn;
 }
 
@@ -116,7 +117,7 @@ export async function rejectCertificateTransfer(
   scope: Scope,
   input: { certificateId: string; rejectReason?: string | undefined },
 ): Promise<void> {
-  await deps.store.transaction(async (tx) => {
+  const source = await deps.store.transaction(async (tx) => {
     const cert = await offeredToCaller(tx, scope, input.certificateId);
     const now = deps.clock.now();
     const transferData =
@@ -124,7 +125,9 @@ export async function rejectCertificateTransfer(
         ? { ...cert.transferData, rejectDate: now }
         : { ...cert.transferData, rejectReason: input.rejectReason, rejectDate: now };
     await tx.updateCertificate(revised(cert, { status: 'INACTIVE', transferTo: null, transferData }, now));
+    return cert.scope;
   });
+  await deps.events.emit({ type: 'certificate-status-changed', scope: source, certificateId: input.certificateId, status: 'INACTIVE' });
 }
 
 /** CancelCertificateTransfer (source): back to INACTIVE. */
@@ -138,4 +141,5 @@ export async function cancelCertificateTransfer(deps: RegistryDeps, scope: Scope
     }
     await tx.updateCertificate(revised(cert, { status: 'INACTIVE', transferTo: null }, deps.clock.now()));
   });
+  await deps.events.emit({ type: 'certificate-status-changed', scope, certificateId: input.certificateId, status: 'INACTIVE' });
 }
