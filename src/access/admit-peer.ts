@@ -106,20 +106,28 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
     if (only === undefined) {
       return unknown(deps, peer, certificateId, undefined, region, `certificate ${certificateId} is not registered in any account in ${region} (no SNI: looked up by fingerprint in the default region)`);
     }
-    if (registrations.some((r) => r.certificateMode === 'SNI_ONLY')) {
+    // Issue 10 #7: DEFAULT mode is unique per region and places the device; SNI_ONLY registrations (no proof
+    // of possession) in other accounts never take its place. Registered SNI_ONLY only: JITR may still register
+    // it under its issuer's DEFAULT CA; otherwise SNI is needed.
+    const proven = registrations.filter((r) => r.certificateMode === 'DEFAULT');
+    if (proven.length === 0 && deps.onUnknownCertificate !== refuseUnknownCertificate) {
+      const jit = await unknown(deps, peer, certificateId, undefined, region, `certificate ${certificateId} is registered only in SNI_ONLY mode in ${region}`);
+      if (!jit.admitted && jit.onConnect !== undefined) return jit;
+    }
+    if (proven.length === 0) {
       return refuse('SNI_REQUIRED', `${SNI_ONLY_WITHOUT_SNI}: certificate ${certificateId} is registered in SNI_ONLY mode in ${registrations.map((r) => where(r.scope)).join(', ')}`, {
         certificateId,
         region,
         ...(registrations.length === 1 ? { scope: only.scope } : {}),
       });
     }
-    if (registrations.length > 1) {
-      return refuse('SNI_REQUIRED', `certificate ${certificateId} is registered in ${registrations.length} accounts in ${region}; the account endpoint is needed as SNI to choose`, {
+    if (proven.length > 1) {
+      return refuse('SNI_REQUIRED', `certificate ${certificateId} is registered in ${proven.length} accounts in ${region}; the account endpoint is needed as SNI to choose`, {
         certificateId,
         region,
       });
     }
-    cert = only;
+    cert = proven[0]!;
   }
 
   // Parsed (once per fingerprint, cached) only now that the registry knows it: an unknown certificate

@@ -292,6 +292,38 @@ export function registryStoreContract(
         assert.deepEqual(await store.findCertificatesInRegion(REGION, randomHex(32)), []);
       });
 
+      it('one DEFAULT and several SNI_ONLY registrations of an id coexist; each is found with its mode (relied on by issue 10 #7)', async () => {
+        const id = randomHex(32);
+        const [owner, squatter, other] = [newScope(), newScope(), newScope()];
+        await store.insertCertificate(makeCertificate(squatter, { certificateId: id, certificateMode: 'SNI_ONLY' }));
+        await store.insertCertificate(makeCertificate(owner, { certificateId: id, certificateMode: 'DEFAULT' }));
+        await store.insertCertificate(makeCertificate(other, { certificateId: id, certificateMode: 'SNI_ONLY' }));
+        const modes = new Map((await store.findCertificatesInRegion(REGION, id)).map((c) => [c.scope.accountId, c.certificateMode]));
+        assert.deepEqual(modes, new Map([[owner.accountId, 'DEFAULT'], [squatter.accountId, 'SNI_ONLY'], [other.accountId, 'SNI_ONLY']]));
+        const caId = randomHex(32);
+        await store.insertCaCertificate(makeCa(squatter, { certificateId: caId, certificateMode: 'SNI_ONLY' }));
+        await store.insertCaCertificate(makeCa(owner, { certificateId: caId, certificateMode: 'DEFAULT' }));
+        const caModes = new Map((await store.findCaCertificatesInRegion(REGION, caId)).map((c) => [c.scope.accountId, c.certificateMode]));
+        assert.deepEqual(caModes, new Map([[owner.accountId, 'DEFAULT'], [squatter.accountId, 'SNI_ONLY']]));
+      });
+
+      it('attachments of a certificate ARN are removed in its own scope only (relied on by issue 10 #8)', async () => {
+        const [source, target] = [newScope(), newScope()];
+        const id = randomHex(32);
+        const arn = certArn(source, id);
+        const policyName = `p-${randomHex(4)}`;
+        for (const scope of [source, target]) {
+          await store.insertPolicyAttachment({ scope, policyName, target: arn, createdAt: at(1) });
+          await store.putThingPrincipal({ scope, thingName: 't1', principal: arn, thingPrincipalType: 'NON_EXCLUSIVE_THING', createdAt: at(1) });
+        }
+        assert.equal(await store.deletePolicyAttachment(source, policyName, arn), true);
+        assert.equal(await store.deleteThingPrincipal(source, 't1', arn), true);
+        assert.equal(await store.countAttachedPolicies(source, arn), 0);
+        assert.equal(await store.countPrincipalThings(source, arn), 0);
+        assert.equal(await store.countAttachedPolicies(target, arn), 1, 'the other account keeps its rows');
+        assert.equal(await store.countPrincipalThings(target, arn), 1);
+      });
+
       it('updates an existing row and returns false for a missing one', async () => {
         const scope = newScope();
         const cert = makeCertificate(scope);

@@ -88,6 +88,9 @@ export async function findAutoRegistrationCa(store: RegistryStore, input: CaSear
     return { ok: false, reason: `issuer CA ${JSON.stringify(device.issuer)} is not registered in ${place}${hint}` };
   }
   if (scope === undefined) {
+    // Issue 10 #7: DEFAULT mode is unique per region, so SNI_ONLY registrations of the same CA in other
+    // accounts (no proof of possession) do not make the DEFAULT one ambiguous.
+    if (found.some((c) => c.certificateMode === 'DEFAULT')) found = found.filter((c) => c.certificateMode === 'DEFAULT');
     const accounts = [...new Set(found.map((c) => c.scope.accountId))];
     if (accounts.length > 1) {
       return {

@@ -54,10 +54,11 @@ export async function registerCaCertificate(deps: RegistryDeps, scope: Scope, in
     if (await tx.getCaCertificate(scope, ca.certificateId)) {
       throw resourceAlreadyExists('The CA certificate is already registered in this account', ca.certificateId, arn);
     }
-    const elsewhere = await tx.findCaCertificatesInRegion(scope.region, ca.certificateId);
-    if (elsewhere.some((c) => c.certificateMode === 'DEFAULT') || (mode === 'DEFAULT' && elsewhere.length > 0)) {
+    // AWS: DEFAULT mode in one account per region, SNI_ONLY in several. Issue 10 #7: an SNI_ONLY registration
+    // (no proof of possession) never blocks the DEFAULT one of the account that proves possession.
+    if (mode === 'DEFAULT' && (await tx.findCaCertificatesInRegion(scope.region, ca.certificateId)).some((c) => c.certificateMode === 'DEFAULT')) {
       throw resourceAlreadyExists(
-        'The CA certificate is already registered by another account in this region; a CA in DEFAULT mode can be registered in one account per region (use certificateMode SNI_ONLY for several)',
+        'The CA certificate is already registered in DEFAULT mode by another account in this region; a CA in DEFAULT mode can be registered in one account per region (use certificateMode SNI_ONLY for several)',
         ca.certificateId,
         arn,
       );

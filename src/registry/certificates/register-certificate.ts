@@ -36,7 +36,7 @@ export async function registerCertificate(deps: RegistryDeps, scope: Scope, inpu
       certificateMode: ca.certificateMode,
       now,
     });
-  });
+  }).then((cert) => announced(deps, cert));
 }
 
 /** RegisterCertificateWithoutCA: SNI_ONLY mode, usable in several accounts (multi-account registration). */
@@ -52,9 +52,20 @@ export async function registerCertificateWithoutCa(
   const own = checkDeviceCertificate(device);
   if (!own.valid) throw certificateValidation(`The certificate cannot be registered: ${own.reason}`);
   const status = initialStatus(input.status, undefined);
-  return deps.store.transaction((tx) =>
+  const cert = await deps.store.transaction((tx) =>
     insertRegistration(tx, scope, device, { status, caCertificateId: null, certificateMode: 'SNI_ONLY', now }),
   );
+  return announced(deps, cert);
+}
+
+/**
+ * A new registration changes which account a device without SNI is placed in (issue 10 #7: the DEFAULT one,
+ * beside SNI_ONLY ones): announced as a status change (from unregistered), so data-plane caches of the
+ * certificate id are dropped at once.
+ */
+async function announced(deps: RegistryDeps, cert: Certificate): Promise<Certificate> {
+  await deps.events.emit({ type: 'certificate-status-changed', scope: cert.scope, certificateId: cert.certificateId, status: cert.status });
+  return cert;
 }
 
 async function insertRegistration(
@@ -67,11 +78,12 @@ async function insertRegistration(
   if (await tx.getCertificate(scope, device.certificateId)) {
     throw resourceAlreadyExists('The certificate is already registered in this account', device.certificateId, arn);
   }
-  // A DEFAULT-mode certificate is unique per region: that is how a device without SNI is placed.
-  const elsewhere = await tx.findCertificatesInRegion(scope.region, device.certificateId);
-  if (elsewhere.some((c) => c.certificateMode === 'DEFAULT') || (opts.certificateMode === 'DEFAULT' && elsewhere.length > 0)) {
+  // Issue 10 #7, AWS's rule for CAs applied to device certificates: DEFAULT mode is unique per region (that
+  // is how a device without SNI is placed); SNI_ONLY registrations (no proof of possession) may be many, and
+  // never block the DEFAULT one, before or after it.
+  if (opts.certificateMode === 'DEFAULT' && (await tx.findCertificatesInRegion(scope.region, device.certificateId)).some((c) => c.certificateMode === 'DEFAULT')) {
     throw resourceAlreadyExists(
-      'The certificate is already registered by another account in this region; only SNI_ONLY certificates (RegisterCertificateWithoutCA, or a CA in SNI_ONLY mode) can be registered in several accounts',
+      'The certificate is already registered in DEFAULT mode by another account in this region; a certificate can be registered in DEFAULT mode in one account per region (SNI_ONLY registrations, by RegisterCertificateWithoutCA or under a CA in SNI_ONLY mode, in several)',
       device.certificateId,
       arn,
     );

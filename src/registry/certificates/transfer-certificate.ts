@@ -33,6 +33,7 @@ export async function transferCertificate(
     const transferData = input.transferMessage === undefined ? { transferDate: now } : { transferMessage: input.transferMessage, transferDate: now };
     await tx.updateCertificate(revised(cert, { status: 'PENDING_TRANSFER', transferTo: input.targetAwsAccount, transferData }, now));
   });
+  await deps.events.emit({ type: 'certificate-status-changed', scope, certificateId: input.certificateId, status: 'PENDING_TRANSFER' });
   return arn;
 }
 
@@ -52,7 +53,7 @@ export async function acceptCertificateTransfer(
   scope: Scope,
   input: { certificateId: string; setAsActive?: boolean | undefined },
 ): Promise<void> {
-  await deps.store.transaction(async (tx) => {
+  const { from, status, detached } = await deps.store.transaction(async (tx) => {
     const cert = await offeredToCaller(tx, scope, input.certificateId);
     if (await tx.getCertificate(scope, input.certificateId)) {
       throw resourceAlreadyExists('The certificate is already registered in this account', input.certificateId, iotArn(scope, 'cert', input.certificateId));
@@ -71,7 +72,43 @@ export async function acceptCertificateTransfer(
       now,
     );
     await tx.updateCertificate(moved, cert.scope);
+    return { from: cert.scope, status: moved.status, detached: await detachEverywhere(tx, cert.scope, iotArn(cert.scope, 'cert', cert.certificateId)) };
   });
+  // Committed: the data plane drops what it cached of the certificate and of its old ARN.
+  await deps.events.emit({ type: 'certificate-status-changed', scope, certificateId: input.certificateId, status });
+  const oldArn = iotArn(from, 'cert', input.certificateId);
+  if (detached.policies > 0) await deps.events.emit({ type: 'policy-attachment-changed', scope: from, target: oldArn });
+  if (detached.things > 0) await deps.events.emit({ type: 'thing-principals-changed', scope: from, principal: oldArn });
+}
+
+/** Rows read per pass while detaching (policies per target are at most 10; things may be more). */
+const DETACH_PAGE = 100;
+
+/**
+ * The source account's policy and thing attachments of a certificate that leaves it (issue 10 #8). AWS requires
+ * a transferred certificate detached from every policy and thing; attachments a store still holds (made during
+ * a transfer before that was refused) must neither stay listed in the old account nor reapply if the
+ * certificate comes back to it.
+ */
+async function detachEverywhere(tx: RegistryStore, from: Scope, arn: string): Promise<{ policies: number; things: number }> {
+  // Each pass lists from the start what is still attached; a pass that removes nothing ends the loop.
+  let policies = 0;
+  for (let removed = -1; removed !== 0; ) {
+    removed = 0;
+    for (const a of await tx.listAttachedPolicies(from, arn, { limit: DETACH_PAGE, ascending: true })) {
+      if (await tx.deletePolicyAttachment(from, a.policyName, arn)) removed++;
+    }
+    policies += removed;
+  }
+  let things = 0;
+  for (let removed = -1; removed !== 0; ) {
+    removed = 0;
+    for (const l of await tx.listPrincipalThings(from, arn, DETACH_PAGE)) {
+      if (await tx.deleteThingPrincipal(from, l.thingName, arn)) removed++;
+    }
+    things += removed;
+  }
+  return { policies, things };
 }
 
 /** RejectCertificateTransfer (target): back to the source, INACTIVE. */
@@ -80,7 +117,7 @@ export async function rejectCertificateTransfer(
   scope: Scope,
   input: { certificateId: string; rejectReason?: string | undefined },
 ): Promise<void> {
-  await deps.store.transaction(async (tx) => {
+  const source = await deps.store.transaction(async (tx) => {
     const cert = await offeredToCaller(tx, scope, input.certificateId);
     const now = deps.clock.now();
     const transferData =
@@ -88,7 +125,9 @@ export async function rejectCertificateTransfer(
         ? { ...cert.transferData, rejectDate: now }
         : { ...cert.transferData, rejectReason: input.rejectReason, rejectDate: now };
     await tx.updateCertificate(revised(cert, { status: 'INACTIVE', transferTo: null, transferData }, now));
+    return cert.scope;
   });
+  await deps.events.emit({ type: 'certificate-status-changed', scope: source, certificateId: input.certificateId, status: 'INACTIVE' });
 }
 
 /** CancelCertificateTransfer (source): back to INACTIVE. */
@@ -102,4 +141,5 @@ export async function cancelCertificateTransfer(deps: RegistryDeps, scope: Scope
     }
     await tx.updateCertificate(revised(cert, { status: 'INACTIVE', transferTo: null }, deps.clock.now()));
   });
+  await deps.events.emit({ type: 'certificate-status-changed', scope, certificateId: input.certificateId, status: 'INACTIVE' });
 }

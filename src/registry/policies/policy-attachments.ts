@@ -3,7 +3,7 @@ import type { Scope } from '../../kernel/index.js';
 import type { PolicyAttachment } from '../entities.js';
 import { pageOf, pageRequest } from '../pagination.js';
 import type { RegistryDeps } from '../registry-deps.js';
-import { resolveCertificatePrincipal } from '../things/principal-arn.js';
+import { resolveAttachableCertificatePrincipal, resolveCertificatePrincipal } from '../things/principal-arn.js';
 import { getPolicyRecord } from './manage-policies.js';
 
 /** Policies one target may have attached (AWS quota). */
@@ -13,7 +13,7 @@ export const MAX_POLICIES_PER_TARGET = 10;
 export async function attachPolicy(deps: RegistryDeps, scope: Scope, input: { policyName: string; target: string }): Promise<void> {
   const attached = await deps.store.transaction(async (tx) => {
     await getPolicyRecord(tx, scope, input.policyName);
-    const target = await resolveCertificatePrincipal(tx, scope, input.target);
+    const target = await resolveAttachableCertificatePrincipal(tx, scope, input.target);
     const already = await tx.listAttachedPolicies(scope, target, { limit: MAX_POLICIES_PER_TARGET + 1, ascending: true });
     if (already.some((a) => a.policyName === input.policyName)) return false;
     if (already.length >= MAX_POLICIES_PER_TARGET) {

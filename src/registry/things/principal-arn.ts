@@ -16,3 +16,21 @@ export async function resolveCertificatePrincipal(store: CertificateStore, scope
   }
   return principal;
 }
+
+/**
+ * A certificate principal that policies and things may be attached to: as `resolveCertificatePrincipal`, and not
+ * PENDING_TRANSFER. AWS: a certificate is transferred deactivated and detached from all policies and things
+ * (developer guide, "Transfer a certificate to another account"); an attachment made meanwhile would break
+ * that precondition (issue 10 #8). InvalidRequestException: the error AttachPolicy's and
+ * AttachThingPrincipal's models list for a request that cannot be done.
+ */
+export async function resolveAttachableCertificatePrincipal(store: CertificateStore, scope: Scope, principal: string): Promise<string> {
+  const resolved = await resolveCertificatePrincipal(store, scope, principal);
+  const id = parseIotArn(resolved)?.id ?? '';
+  if ((await store.getCertificate(scope, id))?.status === 'PENDING_TRANSFER') {
+    throw invalidRequest(
+      `The certificate ${id} is PENDING_TRANSFER: nothing can be attached to it during a transfer (cancel the transfer with CancelCertificateTransfer first)`,
+    );
+  }
+  return resolved;
+}

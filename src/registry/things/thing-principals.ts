@@ -4,7 +4,7 @@ import type { ThingPrincipal, ThingPrincipalType } from '../entities.js';
 import { decodeNameToken, encodeNameToken } from '../pagination.js';
 import type { RegistryDeps } from '../registry-deps.js';
 import { getThing } from './manage-things.js';
-import { resolveCertificatePrincipal } from './principal-arn.js';
+import { resolveAttachableCertificatePrincipal, resolveCertificatePrincipal } from './principal-arn.js';
 
 export async function attachThingPrincipal(
   deps: RegistryDeps,
@@ -13,7 +13,7 @@ export async function attachThingPrincipal(
 ): Promise<void> {
   const principal = await deps.store.transaction(async (tx) => {
     await getThing(tx, scope, input.thingName);
-    const principal = await resolveCertificatePrincipal(tx, scope, input.principal);
+    const principal = await resolveAttachableCertificatePrincipal(tx, scope, input.principal);
     const type = input.thingPrincipalType ?? 'NON_EXCLUSIVE_THING';
     const others = (await tx.listPrincipalThings(scope, principal, 1000)).filter((l) => l.thingName !== input.thingName);
     if (type === 'EXCLUSIVE_THING' && others.length > 0) {
