@@ -6,3 +6,11 @@
 export { AWS_MQTT_ALPN, createMqttTlsListener } from './mqtt-tls-listener.js';
 export type { MqttTlsListener, MqttTlsListenerOptions, ServerCredential } from './mqtt-tls-listener.js';
 export { connectionPeerOf } from './connection-peer.js';
+export {
+  DEFAULT_TLS_SECURITY_POLICY,
+  TLS_SECURITY_POLICIES,
+  TLS_SECURITY_POLICY_NAMES,
+  isTlsSecurityPolicyName,
+  tlsPolicyOptions,
+} from './tls-security-policies.js';
+export type { TlsPolicyOptions, TlsSecurityPolicy, TlsSecurityPolicyName } from './tls-security-policies.js';
