@@ -26,7 +26,7 @@ async function readCaBundle(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
-    throw new StartupError(`--ca-bundle: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new StartupError(`CA bundle: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
 }
 
@@ -57,7 +57,7 @@ export function whyCommand(io: CliIo): Command {
     .addOption(settingOption('dataDir'))
     .addOption(new Option('--region <region>', 'region of the account to ask about (default: the [default] region of DATA/config)'))
     .addOption(new Option('--endpoint-url <url>', `the control plane of the running server (default: endpoint_url of DATA/config, else ${DEFAULT_ENDPOINT_URL})`))
-    .addOption(new Option('--ca-bundle <file>', 'PEM bundle to trust for an https endpoint (default: AWS_CA_BUNDLE, else ca_bundle of DATA/config)'))
+    .addOption(new Option('--ca-bundle <file>', 'PEM bundle to trust for an https endpoint (default: AWS_CA_BUNDLE and the ca_bundle of DATA/config)'))
     .addOption(new Option('--limit <n>', 'at most this many records (1-1000, default 20)'))
     .option('--json', 'print a JSON array of records')
     .action(async (id: string, opts: WhyOptions) => {
@@ -65,11 +65,13 @@ export function whyCommand(io: CliIo): Command {
       const { fetchAccessRecords } = await import('../../main/access-records-client.js');
       const { readAwsProfileSettings } = await import('../../main/aws-profile-files.js');
       const { dataDirLayout } = await import('../../main/data-dir-layout.js');
-      // As the AWS CLI: flag > environment > DATA/config's [default] profile.
+      // The endpoint: flag > DATA/config's endpoint_url (what the running server wrote) > the default.
       const profile = await readAwsProfileSettings(dataDirLayout(dataDir));
       const endpointUrl = opts.endpointUrl ?? profile.endpoint_url ?? DEFAULT_ENDPOINT_URL;
-      const caBundleFile = opts.caBundle ?? nonEmpty(io.env['AWS_CA_BUNDLE']) ?? profile.ca_bundle;
-      const caBundlePem = caBundleFile !== undefined && endpointUrl.startsWith('https:') ? await readCaBundle(caBundleFile) : undefined;
+      // Trust: --ca-bundle alone when given; else AWS_CA_BUNDLE and DATA/config's ca_bundle together (a machine-wide
+      // AWS_CA_BUNDLE, e.g. a corporate proxy's, must not hide the data dir's own roots).
+      const caBundleFiles = opts.caBundle !== undefined ? [opts.caBundle] : [nonEmpty(io.env['AWS_CA_BUNDLE']), profile.ca_bundle].filter((f): f is string => f !== undefined);
+      const caBundlePem = caBundleFiles.length > 0 && endpointUrl.startsWith('https:') ? (await Promise.all(caBundleFiles.map(readCaBundle))).join('\n') : undefined;
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
       // As the AWS CLI does: keys in the environment win over the credentials file (another account's view).
       const envKey = io.env['AWS_ACCESS_KEY_ID'];
