@@ -1,7 +1,8 @@
 /**
  * broker/listeners: the device-facing TLS listeners (8883, and 443 with ALPN x-amzn-mqtt-ca) — the only
- * node:tls in certgate. They turn a handshaken socket into a ConnectionPeer and hand both to the broker;
- * they import no other adapter.
+ * node:tls in certgate — and the table of TLS security policies every TLS listener applies (main hands the
+ * chosen policy to the HTTPS API too). They turn a handshaken socket into a ConnectionPeer and hand both to the
+ * broker; they import no other adapter.
  */
 export { AWS_MQTT_ALPN, createMqttTlsListener } from './mqtt-tls-listener.js';
 export type { MqttTlsListener, MqttTlsListenerOptions, ServerCredential } from './mqtt-tls-listener.js';
