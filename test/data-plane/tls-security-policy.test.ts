@@ -124,6 +124,35 @@ describe('issue 10 #12: TLS as AWS\'s security policies', () => {
     }
   });
 
+  it('the legacy IoTSecurityPolicy_TLS12_1_0_2016_01 admits a TLS 1.0 client; the default refuses it', async () => {
+    const tls10 = async (port: number): Promise<boolean> => {
+      const out = await new Promise<string>((resolve) => {
+        const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1', '-cipher', 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0', '-noservername'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let text = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), S_CLIENT_MS);
+        child.once('close', () => {
+          clearTimeout(timer);
+          resolve(text);
+        });
+        child.stdin.end();
+      });
+      return /Protocol\s*:\s*TLSv1\b/.test(out) && !/Cipher is \(NONE\)/.test(out);
+    };
+    const legacy = await startCertgate({ args: ['--tls-security-policy', 'IoTSecurityPolicy_TLS12_1_0_2016_01'] });
+    try {
+      assert.equal(await tls10(legacy.mqttPort!), true);
+    } finally {
+      await legacy.stop();
+    }
+    const strict = await startCertgate();
+    try {
+      assert.equal(await tls10(strict.mqttPort!), false);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('IoTSecurityPolicy_TLS13_1_3_2022_10 allows TLS 1.3 only', async () => {
     const server = await startCertgate({ args: ['--tls-security-policy', 'IoTSecurityPolicy_TLS13_1_3_2022_10'] });
     try {
