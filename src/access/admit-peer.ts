@@ -16,6 +16,8 @@ export interface AdmissionDeps {
   readonly domain: string;
   readonly defaultRegion: string;
   readonly requireSni: boolean;
+  /** Regions this server serves (--region plus --extra-regions); an SNI naming another is refused. Absent = any. */
+  readonly servedRegions?: readonly string[] | undefined;
   readonly onUnknownCertificate: UnknownCertificateHandler;
   /** JITR: a certificate still PENDING_ACTIVATION was presented (its registered event is published again). */
   readonly onPendingActivation?: PendingActivationHandler | undefined;
@@ -74,6 +76,11 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
   const route = routeServerName(peer.serverName, deps.domain);
   if (route.kind === 'foreign') {
     return refuse('UNKNOWN_ENDPOINT', `certificate ${certificateId}: SNI ${JSON.stringify(route.host)} is not a certgate data endpoint (expected <prefix>-ats.iot.<region>.${deps.domain})`, {
+      certificateId,
+    });
+  }
+  if (route.kind === 'endpoint' && deps.servedRegions !== undefined && !deps.servedRegions.includes(route.region)) {
+    return refuse('UNKNOWN_ENDPOINT', `certificate ${certificateId}: SNI ${JSON.stringify(route.host)} names region ${route.region}, which this server does not serve (served: ${deps.servedRegions.join(', ')})`, {
       certificateId,
     });
   }

@@ -21,6 +21,8 @@ export interface DeviceAccessDeps {
   readonly defaultRegion: string;
   /** --require-sni: refuse every connection whose SNI is not an account endpoint. */
   readonly requireSni: boolean;
+  /** Regions served (--region plus --extra-regions); an SNI naming another region is refused. Absent = any. */
+  readonly servedRegions?: readonly string[];
   readonly logger?: Logger;
   /** JITR/JITP seam; default: unknown certificates are refused. */
   readonly onUnknownCertificate?: UnknownCertificateHandler;
@@ -58,6 +60,7 @@ export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess
     domain: deps.domain,
     defaultRegion: deps.defaultRegion,
     requireSni: deps.requireSni,
+    servedRegions: deps.servedRegions,
     onUnknownCertificate: deps.onUnknownCertificate ?? refuseUnknownCertificate,
     onPendingActivation: deps.onPendingActivation,
     logger,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../kernel/clock.js';
+import { IotError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { API_LIMITS } from './limits.js';
 import { deserializeRequest } from './model/deserialize-request.js';
@@ -35,6 +37,21 @@ export interface ApiServerDeps {
   clock: Clock;
   logger: Logger;
   bodyLimit?: number;
+  /** Serve HTTPS with these node:https options (certificate, key, TLS policy); absent = plain HTTP. */
+  https?: HttpsServerOptions;
+  /**
+   * The regions this server serves (--region plus --extra-regions). A request signed for any other region is
+   * refused as AWS refuses a credential scoped to a region the endpoint does not serve. Absent = any region.
+   */
+  servedRegions?: readonly string[];
+}
+
+/**
+ * AWS's answer to a SigV4 credential scoped to a region the endpoint does not serve (a JSON/REST service:
+ * InvalidSignatureException, HTTP 403, "Credential should be scoped to a valid region, not '<region>'. ").
+ */
+export function unservedRegionError(region: string): IotError {
+  return new IotError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `);
 }
 
 const REQUEST_ID_HEADER = 'x-amzn-RequestId';
@@ -73,7 +90,9 @@ function frameworkError(err: { statusCode?: number; code?: string }): AwsErrorRe
 export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   const model: IotModel = iotModel;
   const { logger } = deps;
+  // fastify types an HTTPS instance apart; both serve the same routes, and callers only listen/close/inject.
   const app = Fastify({
+    ...(deps.https !== undefined ? { https: deps.https } : {}),
     logger: false,
     bodyLimit: deps.bodyLimit ?? API_LIMITS.bodyLimit,
     routerOptions: { maxParamLength: API_LIMITS.maxParamLength },
@@ -84,7 +103,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
       reply.header(REQUEST_ID_HEADER, request.id);
       void send(reply, frameworkError(err) ?? renderAwsError(err, { logger, requestId: String(request.id) }));
     },
-  });
+  }) as unknown as FastifyInstance;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -143,6 +162,8 @@ async function handle(
       { method: request.raw.method ?? request.method, rawPath, query, headers: request.raw.headersDistinct, body },
       { lookup: ctx.deps.authenticate, clock: ctx.deps.clock },
     );
+    // The region comes from the verified credential scope: only the operator's regions exist (issue 10 #11).
+    if (ctx.deps.servedRegions !== undefined && !ctx.deps.servedRegions.includes(verified.region)) throw unservedRegionError(verified.region);
     const input = deserializeRequest(ctx.model, ctx.operation, {
       labels: extractUriLabels(ctx.template, rawPath),
       query,

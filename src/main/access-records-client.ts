@@ -6,6 +6,7 @@ import type { AccessRecordView } from './access-records-wire.js';
 import { ACCESS_RECORDS_PATH } from './access-records-wire.js';
 import { AccessRecordsRequestError } from './access-records-request-error.js';
 import { dataDirLayout } from './data-dir-layout.js';
+import { fetchTrusting } from './fetch-trusting.js';
 import { StartupError } from './startup-error.js';
 
 export interface AccessRecordsQuery {
@@ -19,6 +20,8 @@ export interface AccessRecordsQuery {
   readonly limit?: number;
   /** Keys to sign with (e.g. from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); default: DATA/credentials [default]. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** PEM bundle to trust for an https endpoint (e.g. DATA/ca-bundle.pem); default: the system's CAs. */
+  readonly caBundlePem?: string;
 }
 
 function iniSection(text: string, wanted: string): Record<string, string> {
@@ -81,7 +84,7 @@ export async function fetchAccessRecords(q: AccessRecordsQuery): Promise<AccessR
   const target = `${url.protocol}//${url.host}${ACCESS_RECORDS_PATH}${search === '' ? '' : `?${search}`}`;
   let response: Response;
   try {
-    response = await fetch(target, { method: 'GET', headers: signed.headers as Record<string, string> });
+    response = await (q.caBundlePem !== undefined ? fetchTrusting(q.caBundlePem) : fetch)(target, { method: 'GET', headers: signed.headers as Record<string, string> });
   } catch (e) {
     throw new StartupError(`cannot reach certgate at ${q.endpointUrl}: is \`certgate serve\` running there? (${(e as Error).message})`, { cause: e });
   }

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { DEFAULT_TLS_SECURITY_POLICY, TLS_SECURITY_POLICY_NAMES, isTlsSecurityPolicyName } from '../broker/listeners/index.js';
+import type { TlsSecurityPolicyName } from '../broker/listeners/index.js';
 import { isLogLevel } from '../telemetry/index.js';
 import type { LogLevel } from '../telemetry/index.js';
 import { parseHookAllowList } from './pre-provisioning-hook.js';
@@ -19,6 +21,43 @@ export const SETTINGS = {
     description: 'directory for the SQLite store, CA certificates, encrypted CA keys and AWS credentials',
   },
   host: { flag: '--host <address>', env: 'CERTGATE_HOST', default: '127.0.0.1', description: 'address the listeners bind to' },
+  apiHost: {
+    flag: '--api-host <address>',
+    env: 'CERTGATE_API_HOST',
+    default: '',
+    description: 'address the control plane (API) binds to, e.g. an internal interface; empty = --host',
+  },
+  apiTls: {
+    flag: '--api-tls <mode>',
+    env: 'CERTGATE_API_TLS',
+    default: 'auto',
+    description:
+      "HTTPS for the API: auto = HTTPS unless the API listens on loopback only; on = always; off = plain HTTP (beyond loopback only with --api-insecure-http). The certificate is issued by certgate's roots at every start (trust DATA/ca-bundle.pem), unless --api-tls-cert/--api-tls-key are given",
+  },
+  apiTlsCert: {
+    flag: '--api-tls-cert <file>',
+    env: 'CERTGATE_API_TLS_CERT',
+    default: '',
+    description: "the operator's PEM certificate chain for the HTTPS API (with --api-tls-key)",
+  },
+  apiTlsKey: {
+    flag: '--api-tls-key <file>',
+    env: 'CERTGATE_API_TLS_KEY',
+    default: '',
+    description: "the operator's PEM private key for the HTTPS API (with --api-tls-cert)",
+  },
+  apiInsecureHttp: {
+    flag: '--api-insecure-http',
+    env: 'CERTGATE_API_INSECURE_HTTP',
+    default: 'false',
+    description: 'serve the API over plain HTTP even beyond loopback: access keys, signatures and the private keys CreateKeysAndCertificate returns travel in clear (the env twin takes true or false)',
+  },
+  tlsSecurityPolicy: {
+    flag: '--tls-security-policy <name>',
+    env: 'CERTGATE_TLS_SECURITY_POLICY',
+    default: DEFAULT_TLS_SECURITY_POLICY,
+    description: `TLS versions and cipher suites of the MQTT listeners and the HTTPS API, named as AWS IoT's security policies: ${TLS_SECURITY_POLICY_NAMES.join(', ')}`,
+  },
   apiPort: { flag: '--api-port <port>', env: 'CERTGATE_API_PORT', default: '9080', description: 'control-plane (AWS IoT REST API) port; 0 = random' },
   mqttPort: { flag: '--mqtt-port <port>', env: 'CERTGATE_MQTT_PORT', default: '8883', description: 'MQTT over mutual TLS port; 0 = random' },
   alpnPort: {
@@ -37,9 +76,15 @@ export const SETTINGS = {
     flag: '--extra-regions <regions>',
     env: 'CERTGATE_EXTRA_REGIONS',
     default: '',
-    description: 'comma-separated regions besides --region whose endpoints the MQTT server certificates also name',
+    description:
+      'comma-separated regions served besides --region: the API answers requests signed for them and the MQTT server certificates name their endpoints (requests for any other region are refused)',
   },
-  region: { flag: '--region <region>', env: 'CERTGATE_REGION', default: 'us-east-1', description: 'AWS region certgate serves' },
+  region: {
+    flag: '--region <region>',
+    env: 'CERTGATE_REGION',
+    default: 'us-east-1',
+    description: 'AWS region certgate serves (with --extra-regions); the region of DATA/config and of devices connecting without SNI',
+  },
   domain: { flag: '--domain <domain>', env: 'CERTGATE_DOMAIN', default: 'localhost', description: 'DNS domain of data endpoints (<prefix>-ats.iot.<region>.<domain>)' },
   fleetTokenTtl: {
     flag: '--fleet-token-ttl <seconds>',
@@ -71,10 +116,22 @@ export const MASTER_KEY_ENV = 'CERTGATE_MASTER_KEY';
 export type RawSettings = Partial<Record<SettingName, string | boolean | undefined>>;
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/** How the API is served: HTTPS with certgate's own certificate, HTTPS with the operator's files, or plain HTTP. */
+export type ApiTransport =
+  | { readonly kind: 'https'; readonly certificate: 'certgate' }
+  | { readonly kind: 'https'; readonly certificate: 'files'; readonly certFile: string; readonly keyFile: string }
+  /** `beyondLoopback`: plain HTTP on a non-loopback address (--api-insecure-http), logged loudly. */
+  | { readonly kind: 'http'; readonly beyondLoopback: boolean };
+
 export interface CertgateConfig {
   /** Absolute. */
   readonly dataDir: string;
   readonly host: string;
+  /** --api-host, or --host. */
+  readonly apiHost: string;
+  readonly apiTransport: ApiTransport;
+  /** --tls-security-policy: absent = DEFAULT_TLS_SECURITY_POLICY. */
+  readonly tlsSecurityPolicy?: TlsSecurityPolicyName;
   readonly apiPort: number;
   readonly mqttPort: number;
   /** --alpn-port: absent = no ALPN listener. */
@@ -145,6 +202,65 @@ function requireSni(raw: RawSettings, env: Environment): { requireSni?: true } {
   throw new StartupError(`${source('requireSni', raw)}: '${v}' is not true or false`);
 }
 
+/** 127.0.0.0/8, ::1 and localhost: a listener there is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h.startsWith('::ffff:127.');
+}
+
+function booleanSetting(name: 'apiInsecureHttp', raw: RawSettings, env: Environment): boolean {
+  const v = pick(name, raw, env).toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no' || v === '') return false;
+  throw new StartupError(`${source(name, raw)}: '${v}' is not true or false`);
+}
+
+function apiHost(raw: RawSettings, env: Environment, host: string): string {
+  const v = pick('apiHost', raw, env);
+  if (v === '') return host;
+  if (isIP(v) === 0 && !HOST_RE.test(v)) throw new StartupError(`${source('apiHost', raw)}: '${v}' is not an address`);
+  return v;
+}
+
+/**
+ * --api-tls auto|on|off, --api-tls-cert/--api-tls-key, --api-insecure-http → how the API is served. HTTPS is on
+ * whenever the API listens beyond loopback, unless the operator says --api-insecure-http (issue 10 #9).
+ */
+function apiTransport(raw: RawSettings, env: Environment, host: string, cwd: string): ApiTransport {
+  const mode = pick('apiTls', raw, env).toLowerCase();
+  if (mode !== 'auto' && mode !== 'on' && mode !== 'off') throw new StartupError(`${source('apiTls', raw)}: '${mode}' is not auto, on or off`);
+  const insecure = booleanSetting('apiInsecureHttp', raw, env);
+  const cert = pick('apiTlsCert', raw, env);
+  const key = pick('apiTlsKey', raw, env);
+  if ((cert === '') !== (key === '')) {
+    throw new StartupError(cert === '' ? `${source('apiTlsKey', raw)} needs --api-tls-cert too` : `${source('apiTlsCert', raw)} needs --api-tls-key too`);
+  }
+  const files = cert !== '';
+  const loopback = isLoopbackHost(host);
+  if (mode === 'on' && insecure) throw new StartupError(`${source('apiInsecureHttp', raw)} contradicts --api-tls on`);
+  if (files && (mode === 'off' || insecure)) throw new StartupError(`--api-tls-cert/--api-tls-key contradict ${mode === 'off' ? '--api-tls off' : '--api-insecure-http'}`);
+  const https = mode === 'on' || files || (mode === 'auto' && !insecure && !loopback);
+  if (https) {
+    return files
+      ? { kind: 'https', certificate: 'files', certFile: resolve(cwd, cert), keyFile: resolve(cwd, key) }
+      : { kind: 'https', certificate: 'certgate' };
+  }
+  if (!loopback && !insecure) {
+    throw new StartupError(
+      `${source('apiTls', raw)} off: the API would listen on ${host} (beyond loopback) in clear; add --api-insecure-http to accept that, or keep HTTPS`,
+    );
+  }
+  return { kind: 'http', beyondLoopback: !loopback };
+}
+
+function tlsSecurityPolicy(raw: RawSettings, env: Environment): { tlsSecurityPolicy?: TlsSecurityPolicyName } {
+  const v = pick('tlsSecurityPolicy', raw, env);
+  if (!isTlsSecurityPolicyName(v)) throw new StartupError(`${source('tlsSecurityPolicy', raw)}: '${v}' is not one of ${TLS_SECURITY_POLICY_NAMES.join(', ')}`);
+  return v === DEFAULT_TLS_SECURITY_POLICY ? {} : { tlsSecurityPolicy: v };
+}
+
 function extraRegions(raw: RawSettings, env: Environment): { extraRegions?: readonly string[] } {
   const list = pick('extraRegions', raw, env).split(',').map((r) => r.trim()).filter((r) => r !== '');
   for (const r of list) {
@@ -186,9 +302,13 @@ export function resolveServeConfig(raw: RawSettings, env: Environment, cwd: stri
   const logLevel = pick('logLevel', raw, env);
   if (!isLogLevel(logLevel)) throw new StartupError(`${source('logLevel', raw)}: '${logLevel}' is not one of ${SETTINGS.logLevel.description.split(' ')[0]}`);
   const masterKey = env[MASTER_KEY_ENV];
+  const api = apiHost(raw, env, host);
   return {
     dataDir: dataDir(raw, env, cwd),
     host,
+    apiHost: api,
+    apiTransport: apiTransport(raw, env, api, cwd),
+    ...tlsSecurityPolicy(raw, env),
     apiPort: port('apiPort', raw, env),
     mqttPort: port('mqttPort', raw, env),
     ...optionalPort('alpnPort', raw, env),

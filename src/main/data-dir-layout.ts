@@ -12,6 +12,8 @@ export interface DataDirLayout {
   readonly intermediateRsa: string;
   readonly intermediateEcc: string;
   readonly deviceIssuingCa: string;
+  /** certgate's two roots in one PEM file: what a client trusts for the HTTPS API (AWS_CA_BUNDLE, --ca-bundle) and the MQTT listeners. */
+  readonly caBundle: string;
   /** AWS shared-credentials file (profile `default`), mode 0600. */
   readonly credentials: string;
   /** AWS config file (`[default]` region). */
@@ -31,6 +33,7 @@ export function dataDirLayout(dataDir: string): DataDirLayout {
     intermediateRsa: join(caDir, 'intermediate-rsa.pem'),
     intermediateEcc: join(caDir, 'intermediate-ecc.pem'),
     deviceIssuingCa: join(caDir, 'device-issuing-ca.pem'),
+    caBundle: join(dataDir, 'ca-bundle.pem'),
     credentials: join(dataDir, 'credentials'),
     awsConfig: join(dataDir, 'config'),
   };

@@ -73,3 +73,32 @@ export async function issueServerCertificates(opts: {
   ]);
   return { rsa, ecc };
 }
+
+/**
+ * The names the HTTPS API answers to: localhost, 127.0.0.1, ::1, the --api-host when it is a name or a specific
+ * IP, and the configured domain (an operator puts the API behind that name).
+ */
+export function apiCertificateNames(opts: { apiHost: string; domain: string }): { dnsNames: string[]; ipAddresses: string[] } {
+  const names = serverCertificateNames({ regions: [], domain: opts.domain, host: opts.apiHost });
+  const dnsNames = new Set<string>(names.dnsNames);
+  dnsNames.add(opts.domain);
+  return { dnsNames: [...dnsNames], ipAddresses: names.ipAddresses };
+}
+
+/**
+ * A fresh RSA and ECC certificate for the HTTPS API, issued like the MQTT ones (under certgate's intermediates,
+ * keys in memory only, at every start): a client trusts it through DATA/ca-bundle.pem (certgate's two roots).
+ */
+export async function issueApiCertificates(opts: {
+  cas: Pick<ServiceCas, 'intermediateRsa' | 'intermediateEcc'>;
+  apiHost: string;
+  domain: string;
+  now: Date;
+}): Promise<{ rsa: ServerCertificate; ecc: ServerCertificate }> {
+  const names = apiCertificateNames(opts);
+  const [rsa, ecc] = await Promise.all([
+    issueOne('RSA', opts.cas.intermediateRsa, names, opts.now),
+    issueOne('EC', opts.cas.intermediateEcc, names, opts.now),
+  ]);
+  return { rsa, ecc };
+}

@@ -1,7 +1,11 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { AccessLog } from '../access/index.js';
 import { createApiServer } from '../api/index.js';
+import { DEFAULT_TLS_SECURITY_POLICY, tlsPolicyOptions } from '../broker/listeners/index.js';
+import type { TlsPolicyOptions } from '../broker/listeners/index.js';
 import { createIotOperations } from '../api/operations/index.js';
 import { systemClock } from '../kernel/index.js';
 import type { Logger } from '../kernel/index.js';
@@ -15,12 +19,13 @@ import { createRegistryEvents } from '../registry/registry-events.js';
 import type { RegistryStore } from '../registry/ports.js';
 import { createLogger } from '../telemetry/index.js';
 import { registerAccessRecordsRoute } from './access-records-route.js';
-import { writeAwsProfileFiles } from './aws-profile-files.js';
+import { writeAwsProfileFiles, writeCaBundle } from './aws-profile-files.js';
 import type { CertgateConfig } from './config.js';
 import { dataDirLayout } from './data-dir-layout.js';
 import type { DataDirLayout } from './data-dir-layout.js';
 import { openRegistryStore } from './open-registry-store.js';
 import { createFleetProvisioningService, startUnclaimedCertificateSweeper } from './fleet-provisioning-service.js';
+import { issueApiCertificates } from './server-certificates.js';
 import { ensureServiceCas } from './service-cas.js';
 import type { ServiceCas } from './service-cas.js';
 import { startDataPlane } from './start-data-plane.js';
@@ -28,8 +33,12 @@ import type { StartedDataPlane } from './start-data-plane.js';
 import { StartupError } from './startup-error.js';
 
 export interface StartedCertgate {
-  /** e.g. http://127.0.0.1:9080 */
+  /** e.g. http://127.0.0.1:9080, or https://127.0.0.1:9080 when the API is HTTPS. */
   readonly apiUrl: string;
+  /** DATA/ca-bundle.pem when the API is HTTPS with certgate's own certificate (what a client must trust). */
+  readonly caBundle: string | undefined;
+  /** Plain HTTP beyond loopback (--api-insecure-http). */
+  readonly apiInsecure: boolean;
   /** The default account. */
   readonly account: Account;
   readonly region: string;
@@ -56,6 +65,38 @@ async function hasEncryptedKeys(keysDir: string): Promise<boolean> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
+}
+
+/**
+ * The API's HTTPS options: certgate's own certificate (issued at every start under its intermediates, keys in
+ * memory only) or the operator's files, with the TLS security policy. undefined = plain HTTP.
+ */
+async function apiHttpsOptions(config: CertgateConfig, cas: ServiceCas, policy: TlsPolicyOptions, now: Date): Promise<HttpsServerOptions | undefined> {
+  const transport = config.apiTransport;
+  if (transport.kind === 'http') return undefined;
+  let cert: string | string[];
+  let key: string | string[];
+  if (transport.certificate === 'certgate') {
+    const issued = await issueApiCertificates({ cas, apiHost: config.apiHost, domain: config.domain, now });
+    cert = [issued.rsa.certificateChainPem, issued.ecc.certificateChainPem];
+    key = [issued.rsa.privateKeyPem, issued.ecc.privateKeyPem];
+  } else {
+    const read = async (file: string, flag: string): Promise<string> => {
+      try {
+        return await readFile(file, 'utf8');
+      } catch (e) {
+        throw new StartupError(`${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+      }
+    };
+    cert = await read(transport.certFile, '--api-tls-cert');
+    key = await read(transport.keyFile, '--api-tls-key');
+    try {
+      createSecureContext({ cert, key });
+    } catch (e) {
+      throw new StartupError(`--api-tls-cert/--api-tls-key: ${transport.certFile} and ${transport.keyFile} are not a PEM certificate chain and its private key (${(e as Error).message})`, { cause: e });
+    }
+  }
+  return { cert, key, ...policy };
 }
 
 function urlHost(host: string): string {
@@ -98,7 +139,10 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
   try {
     const { account, created } = await ensureDefaultAccount({ store, clock });
     if (created) logger.info({ accountId: account.accountId }, 'created default account');
-    await writeAwsProfileFiles(files, account, config.region);
+    await writeCaBundle(files, [cas.rootRsa.certificatePem, cas.rootEcc.certificatePem]);
+    const servedRegions = [config.region, ...(config.extraRegions ?? []).filter((r) => r !== config.region)];
+    const tlsPolicy = tlsPolicyOptions(config.tlsSecurityPolicy ?? DEFAULT_TLS_SECURITY_POLICY);
+    const https = await apiHttpsOptions(config, cas, tlsPolicy, clock.now());
 
     const events = createRegistryEvents((e) => logger.error({ err: e }, 'registry event listener failed'));
     const deps: RegistryDeps = {
@@ -123,6 +167,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
         extraRegions: config.extraRegions ?? [],
         domain: config.domain,
         requireSni: config.requireSni === true,
+        tlsPolicy,
         ...(config.registryCacheTtlSeconds !== undefined ? { registryCacheTtlMs: config.registryCacheTtlSeconds * 1000 } : {}),
       },
       cas,
@@ -141,10 +186,10 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       const found = await authenticateAccessKey({ store }, accessKeyId);
       return found ? { accountId: found.accountId, secretAccessKey: found.secretAccessKey } : undefined;
     };
-    const app = createApiServer({ operations: createIotOperations(deps), authenticate, clock, logger });
+    const app = createApiServer({ operations: createIotOperations(deps), authenticate, clock, logger, servedRegions, ...(https !== undefined ? { https } : {}) });
     registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger });
     try {
-      await app.listen({ host: config.host, port: config.apiPort });
+      await app.listen({ host: config.apiHost, port: config.apiPort });
     } catch (e) {
       await app.close().catch(() => undefined);
       unsubscribeEvents();
@@ -152,18 +197,30 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       await dataPlane.close().catch(() => undefined);
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new StartupError(`cannot listen on ${config.host}:${config.apiPort} (${code})`, { cause: e });
+        throw new StartupError(`cannot listen on ${config.apiHost}:${config.apiPort} (${code})`, { cause: e });
       }
       throw e;
     }
     const address = app.server.address() as AddressInfo;
-    const apiUrl = `http://${urlHost(config.host)}:${address.port}`;
-    logger.info({ apiUrl, accountId: account.accountId, region: config.region }, 'control plane listening');
+    const apiUrl = `${https !== undefined ? 'https' : 'http'}://${urlHost(config.apiHost)}:${address.port}`;
+    const caBundle = config.apiTransport.kind === 'https' && config.apiTransport.certificate === 'certgate' ? files.caBundle : undefined;
+    const apiInsecure = config.apiTransport.kind === 'http' && config.apiTransport.beyondLoopback;
+    // DATA/config names what a client needs: region, endpoint, and the CA bundle when certgate issued the API certificate.
+    await writeAwsProfileFiles(files, account, { region: config.region, endpointUrl: apiUrl, ...(caBundle !== undefined ? { caBundle } : {}) });
+    logger.info({ apiUrl, accountId: account.accountId, region: config.region, servedRegions, ...(caBundle !== undefined ? { caBundle } : {}) }, 'control plane listening');
+    if (apiInsecure) {
+      logger.warn(
+        { apiUrl, apiHost: config.apiHost },
+        'INSECURE: the control plane listens beyond loopback over plain HTTP (--api-insecure-http): access keys, request signatures and the private keys CreateKeysAndCertificate returns travel in clear',
+      );
+    }
     logger.info({ host: config.host, mqttPort: dataPlane.mqttPort, alpnPort: dataPlane.alpnPort, requireSni: config.requireSni === true }, 'data plane listening');
 
     let closing: Promise<void> | undefined;
     return {
       apiUrl,
+      caBundle,
+      apiInsecure,
       account,
       region: config.region,
       domain: config.domain,

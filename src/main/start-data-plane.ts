@@ -3,7 +3,7 @@ import type { AccessLog } from '../access/index.js';
 import { createBroker } from '../broker/index.js';
 import type { Broker } from '../broker/index.js';
 import { createMqttTlsListener } from '../broker/listeners/index.js';
-import type { MqttTlsListener } from '../broker/listeners/index.js';
+import type { MqttTlsListener, TlsPolicyOptions } from '../broker/listeners/index.js';
 import type { ServiceTopics } from '../broker/service-topics.js';
 import type { Clock, Logger, Scope } from '../kernel/index.js';
 import { createJitpProvisioner, createJustInTimeRegistration } from '../provisioning/jit/index.js';
@@ -26,6 +26,8 @@ export interface DataPlaneConfig {
   readonly requireSni: boolean;
   /** Registry read cache lifetime, and the period of the live-connection re-check (default 30 s). */
   readonly registryCacheTtlMs?: number;
+  /** --tls-security-policy, as node:tls options; default: certgate's default policy. */
+  readonly tlsPolicy?: TlsPolicyOptions;
 }
 
 export interface StartedDataPlane {
@@ -83,24 +85,25 @@ export async function startDataPlane(deps: {
     : createJustInTimeRegistration({ store, clock, logger, provision: createJitpProvisioner({ registry: deps.registry, findTemplate: deps.findJitpTemplate }) });
   const cacheTtlMs = config.registryCacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
   const access = createDeviceAccess({
-    store, clock, domain: config.domain, defaultRegion: config.region, requireSni: config.requireSni, logger, cacheTtlMs,
+    store, clock, domain: config.domain, defaultRegion: config.region, requireSni: config.requireSni, logger, cacheTtlMs, servedRegions: regions,
     ...(jit !== undefined ? { onUnknownCertificate: jit.onUnknownCertificate, onPendingActivation: jit.onPendingActivation } : {}),
   });
   const accessLog = createAccessLog();
   const broker: Broker = createBroker({ access, accessLog, clock, logger, serviceTopics: deps.serviceTopics });
 
+  const tlsPolicy = config.tlsPolicy !== undefined ? { tlsPolicy: config.tlsPolicy } : {};
   const listeners: MqttTlsListener[] = [];
   try {
     listeners.push(
       await listen('mqtt', config.mqttPort, () =>
-        createMqttTlsListener({ host: config.host, port: config.mqttPort, credentials, name: 'mqtt', logger, onConnection: (socket, peer) => broker.handle(socket, peer) }),
+        createMqttTlsListener({ host: config.host, port: config.mqttPort, credentials, name: 'mqtt', logger, ...tlsPolicy, onConnection: (socket, peer) => broker.handle(socket, peer) }),
       ),
     );
     if (config.alpnPort !== undefined) {
       const alpnPort = config.alpnPort;
       listeners.push(
         await listen('alpn-mqtt', alpnPort, () =>
-          createMqttTlsListener({ host: config.host, port: alpnPort, credentials, alpn: true, name: 'alpn-mqtt', logger, onConnection: (socket, peer) => broker.handle(socket, peer) }),
+          createMqttTlsListener({ host: config.host, port: alpnPort, credentials, alpn: true, name: 'alpn-mqtt', logger, ...tlsPolicy, onConnection: (socket, peer) => broker.handle(socket, peer) }),
         ),
       );
     }

@@ -9,6 +9,8 @@ describe('resolveServeConfig', () => {
     assert.deepEqual(c, {
       dataDir: '/srv/app/data',
       host: '127.0.0.1',
+      apiHost: '127.0.0.1',
+      apiTransport: { kind: 'http', beyondLoopback: false },
       apiPort: 9080,
       mqttPort: 8883,
       region: 'us-east-1',
@@ -25,6 +27,33 @@ describe('resolveServeConfig', () => {
     assert.equal(c.region, 'eu-west-1');
     assert.equal(c.dataDir, '/abs');
     assert.equal(c.masterKey, 'k');
+  });
+
+  it('issue 10 #9: the API is HTTPS whenever it listens beyond loopback; plain HTTP there only with --api-insecure-http', () => {
+    const t = (raw: Record<string, string | boolean>, env: Record<string, string> = {}): unknown => resolveServeConfig(raw, env, '/cwd').apiTransport;
+    assert.deepEqual(t({}), { kind: 'http', beyondLoopback: false });
+    assert.deepEqual(t({ host: '0.0.0.0' }), { kind: 'https', certificate: 'certgate' });
+    assert.deepEqual(t({ apiHost: '10.1.2.3' }), { kind: 'https', certificate: 'certgate' });
+    assert.deepEqual(t({ host: '0.0.0.0', apiHost: '127.0.0.1' }), { kind: 'http', beyondLoopback: false }, 'devices outside, API on loopback');
+    assert.deepEqual(t({ apiHost: '::1' }), { kind: 'http', beyondLoopback: false });
+    assert.deepEqual(t({ apiHost: 'localhost' }), { kind: 'http', beyondLoopback: false });
+    assert.deepEqual(t({ apiTls: 'on' }), { kind: 'https', certificate: 'certgate' });
+    assert.deepEqual(t({}, { CERTGATE_API_TLS: 'on' }), { kind: 'https', certificate: 'certgate' });
+    assert.deepEqual(t({ apiHost: '0.0.0.0', apiInsecureHttp: true }), { kind: 'http', beyondLoopback: true });
+    assert.deepEqual(t({ apiHost: '0.0.0.0' }, { CERTGATE_API_INSECURE_HTTP: 'true' }), { kind: 'http', beyondLoopback: true });
+    assert.deepEqual(t({ apiHost: '0.0.0.0', apiTls: 'off', apiInsecureHttp: true }), { kind: 'http', beyondLoopback: true });
+    assert.deepEqual(t({ apiTlsCert: 'a.crt', apiTlsKey: 'a.key' }), { kind: 'https', certificate: 'files', certFile: '/cwd/a.crt', keyFile: '/cwd/a.key' });
+    for (const bad of [{ apiTls: 'yes' }, { apiHost: '0.0.0.0', apiTls: 'off' }, { apiTls: 'on', apiInsecureHttp: true }, { apiTlsCert: 'a.crt' }, { apiTlsKey: 'a.key' }, { apiTlsCert: 'a', apiTlsKey: 'b', apiTls: 'off' }]) {
+      assert.throws(() => t(bad), StartupError, JSON.stringify(bad));
+    }
+    assert.equal(resolveServeConfig({ host: '0.0.0.0' }, {}, '/').apiHost, '0.0.0.0', '--api-host defaults to --host');
+  });
+
+  it('issue 10 #12: --tls-security-policy takes AWS IoT\'s policy names; an unknown one names the flag', () => {
+    assert.equal(resolveServeConfig({}, {}, '/').tlsSecurityPolicy, undefined);
+    assert.equal(resolveServeConfig({ tlsSecurityPolicy: 'IoTSecurityPolicy_TLS12_1_2_2022_10' }, {}, '/').tlsSecurityPolicy, 'IoTSecurityPolicy_TLS12_1_2_2022_10');
+    assert.equal(resolveServeConfig({}, { CERTGATE_TLS_SECURITY_POLICY: 'IoTSecurityPolicy_TLS13_1_3_2022_10' }, '/').tlsSecurityPolicy, 'IoTSecurityPolicy_TLS13_1_3_2022_10');
+    assert.throws(() => resolveServeConfig({ tlsSecurityPolicy: 'TLS1' }, {}, '/'), (e: unknown) => e instanceof StartupError && /--tls-security-policy: 'TLS1'/.test(e.message));
   });
 
   it('names the offending flag or variable in a StartupError', () => {

@@ -29,6 +29,8 @@ export interface RunningCertgate {
   mqttPort: number | undefined;
   /** The ALPN (x-amzn-mqtt-ca) port, when started with --alpn-port. */
   alpnPort: number | undefined;
+  /** The CA bundle that verifies the API's HTTPS certificate (ready line `caBundle`), when the API is HTTPS with certgate's certificate. */
+  caBundle?: string;
   /** stdout and stderr so far, interleaved as they arrived. */
   output(): string;
   /** SIGTERM, then wait for exit; rejects unless the process exits with code 0. Removes the data dir if this helper created it. */
@@ -85,7 +87,7 @@ export async function startCertgate(opts: { dataDir?: string; args?: string[]; e
     if (ownsDir) await rm(dataDir, { recursive: true, force: true });
   };
 
-  let ready: { apiUrl: string; region: string; dataDir: string; accountId: string; dataEndpoint: string; mqttPort?: number; alpnPort?: number };
+  let ready: { apiUrl: string; region: string; dataDir: string; accountId: string; dataEndpoint: string; mqttPort?: number; alpnPort?: number; caBundle?: string };
   try {
     ready = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -124,6 +126,7 @@ export async function startCertgate(opts: { dataDir?: string; args?: string[]; e
     ...ready,
     mqttPort: typeof ready.mqttPort === 'number' ? ready.mqttPort : undefined,
     alpnPort: typeof ready.alpnPort === 'number' ? ready.alpnPort : undefined,
+    ...(typeof ready.caBundle === 'string' ? { caBundle: ready.caBundle } : {}),
     dataDir,
     ...credentials,
     output: () => output,

@@ -3,7 +3,10 @@
 // assertion helpers for AWS-named errors.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** What a client needs to reach one account of a running server (RunningCertgate satisfies it). */
 export interface ApiAccount {
@@ -11,6 +14,8 @@ export interface ApiAccount {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** PEM file the API's HTTPS certificate chains to (RunningCertgate's ready-line `caBundle`); absent = system trust. */
+  readonly caBundle?: string | undefined;
 }
 
 export interface IotClientOptions {
@@ -19,11 +24,15 @@ export interface IotClientOptions {
   /** override the secret (bad-signature tests) */
   readonly secretAccessKey?: string;
   readonly accessKeyId?: string;
+  /** override the CA bundle file trusted for HTTPS (default: the account's `caBundle`) */
+  readonly caBundle?: string;
 }
 
 export function iotClient(account: ApiAccount, opts: IotClientOptions = {}): IoTClient {
+  const caBundle = opts.caBundle ?? account.caBundle;
   return new IoTClient({
     endpoint: account.apiUrl,
+    ...(caBundle !== undefined ? { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca: readFileSync(caBundle, 'utf8') }) }) } : {}),
     region: opts.region ?? account.region,
     credentials: {
       accessKeyId: opts.accessKeyId ?? account.accessKeyId,
@@ -44,21 +53,34 @@ export interface AwsCliResult {
 const AWS_CLI_TIMEOUT_MS = 60_000;
 
 /** `aws iot <args>` against the account; never throws on a non-zero exit code */
-export function awsCli(args: readonly string[], account: ApiAccount, opts: { region?: string } = {}): Promise<AwsCliResult> {
+export function awsCli(
+  args: readonly string[],
+  account: ApiAccount,
+  opts: { region?: string; caBundle?: string; configFile?: string; endpointUrl?: string | null } = {},
+): Promise<AwsCliResult> {
+  const caBundle = opts.caBundle ?? account.caBundle;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env['HOME'] ?? '/tmp',
     AWS_ACCESS_KEY_ID: account.accessKeyId,
     AWS_SECRET_ACCESS_KEY: account.secretAccessKey,
     AWS_DEFAULT_REGION: opts.region ?? account.region,
-    AWS_CONFIG_FILE: '/dev/null',
+    AWS_CONFIG_FILE: opts.configFile ?? '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_MAX_ATTEMPTS: '1',
     AWS_RETRY_MODE: 'standard',
     AWS_PAGER: '',
   };
-  const fullArgs = ['iot', ...args, '--endpoint-url', account.apiUrl, '--output', 'json'];
+  const endpointUrl = opts.endpointUrl === undefined ? account.apiUrl : opts.endpointUrl;
+  const fullArgs = [
+    'iot',
+    ...args,
+    ...(endpointUrl !== null ? ['--endpoint-url', endpointUrl] : []),
+    ...(caBundle !== undefined ? ['--ca-bundle', caBundle] : []),
+    '--output',
+    'json',
+  ];
   return new Promise((resolve, reject) => {
     execFile('aws', fullArgs, { env, timeout: AWS_CLI_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
       let code = 0;

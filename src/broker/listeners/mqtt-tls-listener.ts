@@ -5,6 +5,8 @@ import type { TLSSocket } from 'node:tls';
 import type { ConnectionPeer } from '../../access/index.js';
 import type { Logger } from '../../kernel/index.js';
 import { connectionPeerOf } from './connection-peer.js';
+import { DEFAULT_TLS_SECURITY_POLICY, tlsPolicyOptions } from './tls-security-policies.js';
+import type { TlsPolicyOptions } from './tls-security-policies.js';
 
 /** One server certificate: leaf followed by its intermediate (never the root: the device embeds it). */
 export interface ServerCredential {
@@ -29,6 +31,8 @@ export interface MqttTlsListenerOptions {
   readonly logger: Logger;
   /** Clients that do not finish the TLS handshake within this time are dropped. Default 10 s. */
   readonly handshakeTimeoutMs?: number;
+  /** Protocol versions, suites and renegotiation (tls-security-policies.ts); default: certgate's default policy. */
+  readonly tlsPolicy?: TlsPolicyOptions;
   readonly onConnection: (socket: TLSSocket, peer: ConnectionPeer) => void;
 }
 
@@ -53,13 +57,14 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 export async function createMqttTlsListener(options: MqttTlsListenerOptions): Promise<MqttTlsListener> {
   const { logger } = options;
   const name = options.name ?? (options.alpn === true ? 'alpn-mqtt' : 'mqtt');
+  const policy = options.tlsPolicy ?? tlsPolicyOptions(DEFAULT_TLS_SECURITY_POLICY);
   const server = createServer({
     cert: options.credentials.map((c) => c.certificateChainPem),
     key: options.credentials.map((c) => c.privateKeyPem),
     requestCert: true,
     rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-    secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+    ...policy,
+    secureOptions: policy.secureOptions | cryptoConstants.SSL_OP_NO_TICKET,
     sessionTimeout: 0,
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     ...(options.alpn === true ? { ALPNProtocols: [AWS_MQTT_ALPN] } : {}),

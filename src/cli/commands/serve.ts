@@ -10,9 +10,12 @@ export const READY_PREFIX = 'CERTGATE_READY ';
 export function banner(started: StartedCertgate): string {
   const f = started.files;
   const env = `AWS_SHARED_CREDENTIALS_FILE=${f.credentials} AWS_CONFIG_FILE=${f.awsConfig}`;
+  const caFlag = started.caBundle !== undefined ? ` --ca-bundle ${started.caBundle}` : '';
   return [
     'certgate — AWS IoT Core compatible gateway',
     `  control plane  ${started.apiUrl}  (region ${started.region})`,
+    ...(started.caBundle !== undefined ? [`  API CA bundle  ${started.caBundle}  (AWS_CA_BUNDLE, --ca-bundle; named in the config file)`] : []),
+    ...(started.apiInsecure ? ['  WARNING        the control plane is served over plain HTTP beyond loopback (--api-insecure-http)'] : []),
     `  account        ${started.account.accountId} (${started.account.name})`,
     `  data endpoint  ${started.dataEndpoint}`,
     `  MQTT           mqtts://${started.mqttHost}:${started.mqttPort}  (mutual TLS; SNI ${started.dataEndpoint})`,
@@ -21,7 +24,7 @@ export function banner(started: StartedCertgate): string {
     `  config         ${f.awsConfig}`,
     `  root CAs       ${f.rootCaRsa}`,
     `                 ${f.rootCaEcc}`,
-    `  try            ${env} aws iot list-certificates --endpoint-url ${started.apiUrl}`,
+    `  try            ${env} aws iot list-certificates --endpoint-url ${started.apiUrl}${caFlag}`,
     `certgate ready: listening on ${started.apiUrl} and mqtts://${started.mqttHost}:${started.mqttPort}`,
     '',
   ].join('\n');
@@ -36,6 +39,7 @@ export function readyLine(started: StartedCertgate): string {
     dataEndpoint: started.dataEndpoint,
     mqttPort: started.mqttPort,
     ...(started.alpnPort !== undefined ? { alpnPort: started.alpnPort } : {}),
+    ...(started.caBundle !== undefined ? { caBundle: started.caBundle } : {}),
   };
   return READY_PREFIX + JSON.stringify(ready) + '\n';
 }
@@ -45,7 +49,13 @@ export function serveCommand(io: CliIo): Command {
     .description('run the gateway: AWS IoT control plane (REST API) and the mutual-TLS MQTT data plane, on an embedded SQLite store')
     .addOption(settingOption('dataDir'))
     .addOption(settingOption('host'))
+    .addOption(settingOption('apiHost'))
     .addOption(settingOption('apiPort'))
+    .addOption(settingOption('apiTls'))
+    .addOption(settingOption('apiTlsCert'))
+    .addOption(settingOption('apiTlsKey'))
+    .addOption(settingOption('apiInsecureHttp'))
+    .addOption(settingOption('tlsSecurityPolicy'))
     .addOption(settingOption('mqttPort'))
     .addOption(settingOption('alpnPort'))
     .addOption(settingOption('requireSni'))

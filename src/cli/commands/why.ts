@@ -4,6 +4,7 @@ import type { RawSettings } from '../../main/config.js';
 import type { AccessRecordView } from '../../main/access-records-wire.js';
 import type { CliIo } from '../cli-io.js';
 import { settingOption } from '../setting-option.js';
+import { StartupError } from '../../main/startup-error.js';
 
 const DEFAULT_ENDPOINT_URL = 'http://127.0.0.1:9080';
 const CERTIFICATE_ID_RE = /^[0-9a-fA-F]{64}$/;
@@ -11,8 +12,22 @@ const CERTIFICATE_ID_RE = /^[0-9a-fA-F]{64}$/;
 interface WhyOptions extends Omit<RawSettings, 'region'> {
   region?: string;
   endpointUrl?: string;
+  caBundle?: string;
   limit?: string;
   json?: boolean;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+async function readCaBundle(file: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new StartupError(`CA bundle: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 export function formatAccessRecords(records: readonly AccessRecordView[]): string {
@@ -41,12 +56,22 @@ export function whyCommand(io: CliIo): Command {
     .argument('<id>', 'MQTT client id, or certificate id (64 hex digits)')
     .addOption(settingOption('dataDir'))
     .addOption(new Option('--region <region>', 'region of the account to ask about (default: the [default] region of DATA/config)'))
-    .addOption(new Option('--endpoint-url <url>', `the control plane of the running server (default: ${DEFAULT_ENDPOINT_URL})`))
+    .addOption(new Option('--endpoint-url <url>', `the control plane of the running server (default: endpoint_url of DATA/config, else ${DEFAULT_ENDPOINT_URL})`))
+    .addOption(new Option('--ca-bundle <file>', 'PEM bundle to trust for an https endpoint (default: AWS_CA_BUNDLE and the ca_bundle of DATA/config)'))
     .addOption(new Option('--limit <n>', 'at most this many records (1-1000, default 20)'))
     .option('--json', 'print a JSON array of records')
     .action(async (id: string, opts: WhyOptions) => {
       const { dataDir } = resolveAccountsConfig({ dataDir: opts.dataDir }, io.env, io.cwd);
       const { fetchAccessRecords } = await import('../../main/access-records-client.js');
+      const { readAwsProfileSettings } = await import('../../main/aws-profile-files.js');
+      const { dataDirLayout } = await import('../../main/data-dir-layout.js');
+      // The endpoint: flag > DATA/config's endpoint_url (what the running server wrote) > the default.
+      const profile = await readAwsProfileSettings(dataDirLayout(dataDir));
+      const endpointUrl = opts.endpointUrl ?? profile.endpoint_url ?? DEFAULT_ENDPOINT_URL;
+      // Trust: --ca-bundle alone when given; else AWS_CA_BUNDLE and DATA/config's ca_bundle together (a machine-wide
+      // AWS_CA_BUNDLE, e.g. a corporate proxy's, must not hide the data dir's own roots).
+      const caBundleFiles = opts.caBundle !== undefined ? [opts.caBundle] : [nonEmpty(io.env['AWS_CA_BUNDLE']), profile.ca_bundle].filter((f): f is string => f !== undefined);
+      const caBundlePem = caBundleFiles.length > 0 && endpointUrl.startsWith('https:') ? (await Promise.all(caBundleFiles.map(readCaBundle))).join('\n') : undefined;
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
       // As the AWS CLI does: keys in the environment win over the credentials file (another account's view).
       const envKey = io.env['AWS_ACCESS_KEY_ID'];
@@ -54,7 +79,8 @@ export function whyCommand(io: CliIo): Command {
       const base = {
         dataDir,
         ...(envKey !== undefined && envKey !== '' && envSecret !== undefined && envSecret !== '' ? { credentials: { accessKeyId: envKey, secretAccessKey: envSecret } } : {}),
-        endpointUrl: opts.endpointUrl ?? DEFAULT_ENDPOINT_URL,
+        endpointUrl,
+        ...(caBundlePem !== undefined ? { caBundlePem } : {}),
         ...(opts.region !== undefined ? { region: opts.region } : {}),
         ...(limit !== undefined ? { limit } : {}),
       };
