@@ -169,7 +169,7 @@ export function createBroker(deps: BrokerDeps): Broker {
       const result = await deps.access.admit(c.peer);
       if (result.admitted && result.principal.certificateId === c.principal.certificateId && namespaceKey(result.principal.scope) === c.ns.key) continue;
       const reason = result.admitted
-        ? `certificate ${c.principal.certificateId} is now placed in account ${result.principal.scope.accountId} (${result.principal.scope.region})`
+        ? `certificate ${c.principal.certificateId} is now placed in another account or region` // never named: this record is filed under the connection's account
         : `${result.refusal}: ${result.reason}`;
       c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: true, why: `no longer admitted: ${reason}`, denied: [reason] });
       closed++;

@@ -136,7 +136,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       return found ? { accountId: found.accountId, secretAccessKey: found.secretAccessKey } : undefined;
     };
     const app = createApiServer({ operations: createIotOperations(deps), authenticate, clock, logger });
-    registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger });
+    registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger, operatorAccountId: account.accountId });
     try {
       await app.listen({ host: config.host, port: config.apiPort });
     } catch (e) {
