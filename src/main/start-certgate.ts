@@ -19,6 +19,7 @@ import type { CertgateConfig } from './config.js';
 import { dataDirLayout } from './data-dir-layout.js';
 import type { DataDirLayout } from './data-dir-layout.js';
 import { openRegistryStore } from './open-registry-store.js';
+import { DEFAULT_FLEET_LIMITS } from '../provisioning/index.js';
 import { createFleetProvisioningService, startUnclaimedCertificateSweeper } from './fleet-provisioning-service.js';
 import { ensureServiceCas } from './service-cas.js';
 import type { ServiceCas } from './service-cas.js';
@@ -108,7 +109,15 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       domain: config.domain,
       events,
     };
-    const fleetProvisioning = createFleetProvisioningService({ registry: deps, masterKey, tokenTtlSeconds: config.fleetTokenTtlSeconds });
+    const fleetProvisioning = createFleetProvisioningService({
+      registry: deps,
+      masterKey,
+      tokenTtlSeconds: config.fleetTokenTtlSeconds,
+      limits: {
+        requestsPerSecond: config.fleetRequestRate ?? DEFAULT_FLEET_LIMITS.requestsPerSecond,
+        pendingCertificates: config.fleetPendingCertificates ?? DEFAULT_FLEET_LIMITS.pendingCertificates,
+      },
+    });
     const dataPlane: StartedDataPlane = await startDataPlane({
       config: {
         host: config.host,
@@ -127,6 +136,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       registry: deps,
       serviceTopics: fleetProvisioning.serviceTopics,
     });
+    fleetProvisioning.recordTo(dataPlane.accessLog);
     const sweeper = startUnclaimedCertificateSweeper(fleetProvisioning.fleet, fleetProvisioning.sweepIntervalMs, logger);
     // Certificate revocations, deletions, strict-mode CA changes and policy changes reach the data plane
     // before the API call answers (registry events are awaited).

@@ -53,6 +53,8 @@ export function serveCommand(io: CliIo): Command {
     .addOption(settingOption('region'))
     .addOption(settingOption('domain'))
     .addOption(settingOption('fleetTokenTtl'))
+    .addOption(settingOption('fleetRequestRate'))
+    .addOption(settingOption('fleetPendingCertificates'))
     .addOption(settingOption('registryCacheTtl'))
     .addOption(settingOption('logLevel'))
     .option('--print-ready-json', 'after the banner, print one line CERTGATE_READY {json} (for scripts and tests)')
