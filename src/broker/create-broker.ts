@@ -168,9 +168,12 @@ export function createBroker(deps: BrokerDeps): Broker {
       if (c.state !== 'connected') continue;
       const result = await deps.access.admit(c.peer);
       if (result.admitted && result.principal.certificateId === c.principal.certificateId && namespaceKey(result.principal.scope) === c.ns.key) continue;
+      // Recorded under the connection's account (issue 10 #14): a reason about another account, or placed in none, is not shown there.
       const reason = result.admitted
-        ? `certificate ${c.principal.certificateId} is now placed in another account or region` // never named: this record is filed under the connection's account
-        : `${result.refusal}: ${result.reason}`;
+        ? `certificate ${c.principal.certificateId} is now placed in another account or region`
+        : result.accountId === c.principal.scope.accountId
+          ? `${result.refusal}: ${result.reason}`
+          : `${result.refusal}: certificate ${c.principal.certificateId} is no longer admitted in this account`;
       c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: true, why: `no longer admitted: ${reason}`, denied: [reason] });
       closed++;
     }

@@ -2,8 +2,15 @@
 // caller's account, never names another account, and one noisy tenant cannot evict another's evidence.
 // Real server, real accounts (`certgate accounts create`), real mTLS connections (mqtt.js), real `certgate why`.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
+import { createAccessLog } from '../../src/access/index.js';
+import type { AdmissionResult, ConnectionAuthorization, DeviceAccess } from '../../src/access/index.js';
+import { createBroker } from '../../src/broker/index.js';
+import { silentLogger, systemClock } from '../../src/kernel/index.js';
 import { createAccount, primaryAccount } from '../helpers/accounts.js';
 import type { TestAccount } from '../helpers/accounts.js';
 import { startCertgate } from '../helpers/certgate-process.js';
@@ -179,3 +186,46 @@ async function certificateIdOfPem(pem: string): Promise<string> {
   const { X509Certificate, createHash } = await import('node:crypto');
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
 }
+
+describe('issue 10 #14: the periodic re-check records why a connection was closed without naming another account', () => {
+  it('issue 10 #14: a live connection of account A re-admitted elsewhere (or refused with a reason about account B): A\'s record names no other account', async () => {
+    const A = '111111111111';
+    const B = '222222222222';
+    const allow = { effect: 'Allow', reasons: ['test: allowed'], statements: [] } as unknown as ReturnType<ConnectionAuthorization['connect']>;
+    // Real broker and access log; the admission answers change between CONNECT and the re-checks, as a
+    // registration, transfer or SNI_ONLY registration by another account would make them change.
+    const answers: AdmissionResult[] = [
+      { admitted: true, principal: { scope: { accountId: A, region: 'us-east-1' }, certificateId: 'c'.repeat(64), certificateArn: 'arn', certificateValues: {} } },
+      { admitted: false, refusal: 'SNI_REQUIRED', reason: `certificate is registered in SNI_ONLY mode in account ${B} (us-east-1)`, certificateId: 'c'.repeat(64), accountId: B, region: 'us-east-1' },
+      { admitted: true, principal: { scope: { accountId: B, region: 'us-east-1' }, certificateId: 'c'.repeat(64), certificateArn: 'arn', certificateValues: {} } },
+    ];
+    let next = 0;
+    const access: DeviceAccess = {
+      admit: () => Promise.resolve(answers[Math.min(next++, answers.length - 1)]!),
+      authorize: () => Promise.resolve({ connect: () => allow, publish: () => allow, subscribe: () => allow, receive: () => allow }),
+    };
+    const log = createAccessLog();
+    const broker = createBroker({ access, accessLog: log, clock: systemClock, logger: silentLogger });
+    const server = createServer((socket) =>
+      broker.handle(socket, { certificateDer: new Uint8Array([1]), chainDer: [], serverName: undefined, remoteAddress: '127.0.0.1', remotePort: 0, listener: 'mqtt' }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const round of [1, 2]) {
+        next = 0;
+        const client = await mqtt.connectAsync(url, { clientId: `recheck-${round}`, reconnectPeriod: 0, connectTimeout: 5_000 });
+        next = round; // the re-check sees answer #round
+        assert.equal(await broker.revalidateConnections(), 1);
+        await client.endAsync(true);
+        const records = log.recent({ accountId: A, clientId: `recheck-${round}` });
+        const closed = records.find((r) => r.kind === 'disconnect' && r.outcome === 'denied');
+        assert.ok(closed, JSON.stringify(records));
+        assert.ok(!JSON.stringify(records).includes(B), `account A's record names account B: ${JSON.stringify(closed)}`);
+      }
+    } finally {
+      await broker.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
