@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
+import { RegisterCACertificateCommand } from '@aws-sdk/client-iot';
+import { iotClient } from '../helpers/iot-clients.js';
 import { createAccessLog } from '../../src/access/index.js';
 import type { AdmissionResult, ConnectionAuthorization, DeviceAccess } from '../../src/access/index.js';
 import { createBroker } from '../../src/broker/index.js';
@@ -96,6 +98,25 @@ describe('issue 10 #14: access records stay within the caller\'s account (real s
     assert.ok(refusal.reasons.some((x) => /SNI/.test(x)), refusal.reasons.join('; '));
     assertNeverNamed(seenByOperator, a.accountId, 'the operator');
     assertNeverNamed(seenByOperator, b.accountId, 'the operator');
+  });
+
+  it('issue 10 #14: JITR without SNI, the issuer CA registered SNI_ONLY in two accounts: the refusal lists no account', async () => {
+    const ca = await pki.makeCa({ cn: 'Shared SNI_ONLY CA' });
+    for (const account of [a, b]) {
+      await iotClient(account).send(new RegisterCACertificateCommand({ caCertificate: ca.certPem, certificateMode: 'SNI_ONLY', setAsActive: true, allowAutoRegistration: true }));
+    }
+    const leaf = await pki.makeDeviceCert(ca, { cn: 'jit-device' });
+    const carrier = await createDevice(server, { account: a, policyDocument: prefixPolicy('a') });
+    const r = await carrier.tryConnect({ protocolVersion: 5, servername: null, cert: { certPem: leaf.certPem, keyPem: leaf.keyPem } });
+    assert.equal(r.outcome, 'refused');
+    const leafId = await certificateIdOfPem(leaf.certPem);
+    for (const viewer of [a, b, operator]) {
+      const seen = await whyRecords(server, leafId, viewer);
+      assertNeverNamed(seen, a.accountId, viewer.name);
+      assertNeverNamed(seen, b.accountId, viewer.name);
+    }
+    const refusal = (await whyRecords(server, leafId, operator)).find((x) => x.kind === 'admission');
+    assert.ok(refusal?.reasons.some((x) => /2 accounts/.test(x)), JSON.stringify(refusal));
   });
 
   it('issue 10 #14: a refusal placed in no account (certificate registered nowhere) is not shown to every account that asks by its id', async () => {
