@@ -66,6 +66,20 @@ export class RequestRate {
 export class PendingCertificates {
   readonly #pending = new Map<string, Map<string, number>>();
   readonly #reserved = new Map<string, number>();
+  readonly #checkedAt = new Map<string, number>();
+
+  /**
+   * Whether the caller should re-read `key`'s pending certificates from the store now (they may have been
+   * activated or deleted through the API): at most once per second per key, so that requests refused at the
+   * ceiling cost no more than one pass over the store per second.
+   */
+  recheckDue(key: string, nowMs: number): boolean {
+    const last = this.#checkedAt.get(key);
+    if (last !== undefined && nowMs - last < 1000 && nowMs >= last) return false;
+    this.#checkedAt.set(key, nowMs);
+    if (this.#checkedAt.size > 10_000) this.#checkedAt.clear();
+    return true;
+  }
 
   /** Pending (unexpired) plus reserved, for `key` at `nowMs`. */
   count(key: string, nowMs: number): number {

@@ -68,12 +68,13 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
   /**
    * Runs `create` (a certificate issued PENDING_ACTIVATION) within the account's pending ceiling: a slot is
    * reserved before anything is awaited, so concurrent requests cannot overshoot it. At the ceiling, the
-   * certificates counted are re-read first (provisioned, activated or deleted since: no longer pending).
+   * certificates counted are re-read first, at most once a second (activated or deleted through the API
+   * since: no longer pending).
    */
   async function withinPendingLimit<T extends { certificateId: string; creationDate: Date }>(scope: Scope, create: () => Promise<T>): Promise<T> {
     const key = scopeKey(scope);
     const now = () => registry.clock.now().getTime();
-    if (pending.count(key, now()) >= limits.pendingCertificates) {
+    if (pending.count(key, now()) >= limits.pendingCertificates && pending.recheckDue(key, now())) {
       for (const id of pending.ids(key)) {
         const cert = await registry.store.getCertificate(scope, id);
         if (cert?.status !== 'PENDING_ACTIVATION') pending.delete(key, id);
