@@ -17,7 +17,12 @@ export interface FleetLimits {
   readonly pendingCertificates: number;
 }
 
-/** AWS IoT Core's default fleet provisioning quota is 10 requests per second per account (see the README). */
+/**
+ * certgate's defaults: 10 requests per second (the order of AWS IoT Core's per-account TPS quotas for these MQTT
+ * operations, "AWS IoT Core endpoints and quotas"; operators raise it as AWS customers ask for an increase),
+ * and 1,000 certificates awaiting RegisterThing (AWS publishes no such ceiling; it bounds what one token
+ * lifetime of unfinished requests can leave behind).
+ */
 export const DEFAULT_FLEET_LIMITS: FleetLimits = { requestsPerSecond: 10, pendingCertificates: 1_000 };
 
 export const scopeKey = (scope: Scope): string => `${scope.accountId}|${scope.region}`;
