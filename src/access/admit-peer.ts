@@ -77,6 +77,7 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
   if (route.kind === 'foreign') {
     return refuse('UNKNOWN_ENDPOINT', `certificate ${certificateId}: SNI ${JSON.stringify(route.host)} is not a certgate data endpoint (expected <prefix>-ats.iot.<region>.${deps.domain})`, {
       certificateId,
+      scope: await owner(deps, deps.defaultRegion, certificateId),
     });
   }
   if (route.kind === 'endpoint' && deps.servedRegions !== undefined && !deps.servedRegions.includes(route.region)) {
@@ -89,6 +90,7 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
     return refuse('SNI_REQUIRED', `certificate ${certificateId}: ${sent}; this server requires the account's data endpoint as SNI (--require-sni)`, {
       certificateId,
       region: deps.defaultRegion,
+      scope: await owner(deps, deps.defaultRegion, certificateId),
     });
   }
 
@@ -100,6 +102,7 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
       return refuse('UNKNOWN_ENDPOINT', `certificate ${certificateId}: SNI ${JSON.stringify(route.host)}: no account has the endpoint prefix ${route.endpointPrefix} (${route.region})`, {
         certificateId,
         region: route.region,
+        scope: await owner(deps, route.region, certificateId),
       });
     }
     const scope: Scope = { accountId: account.accountId, region: route.region };
@@ -122,11 +125,11 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
       if (!jit.admitted && jit.onConnect !== undefined) return jit;
     }
     if (proven.length === 0) {
-      return refuse('SNI_REQUIRED', `${SNI_ONLY_WITHOUT_SNI}: certificate ${certificateId} is registered in SNI_ONLY mode in ${registrations.map((r) => where(r.scope)).join(', ')}`, {
-        certificateId,
-        region,
-        ...(registrations.length === 1 ? { scope: only.scope } : {}),
-      });
+      // A refusal names only the account it is filed under (issue 10 #14): with one registration, that account;
+      // with several, none (the record is then the operator's, and says how many, never which).
+      const placed = registrations.length === 1 ? only.scope : undefined;
+      const registered = placed !== undefined ? `in SNI_ONLY mode in ${where(placed)}` : `in ${registrations.length} accounts in ${region} (SNI_ONLY mode)`;
+      return refuse('SNI_REQUIRED', `${SNI_ONLY_WITHOUT_SNI}: certificate ${certificateId} is registered ${registered}`, { certificateId, region, scope: placed });
     }
     if (proven.length > 1) {
       return refuse('SNI_REQUIRED', `certificate ${certificateId} is registered in ${proven.length} accounts in ${region}; the account endpoint is needed as SNI to choose`, {
@@ -178,6 +181,17 @@ async function admitOnce(deps: AdmissionDeps, peer: ConnectionPeer): Promise<Adm
       certificateValues: presented.certificateValues,
     },
   };
+}
+
+/**
+ * The account a refusal that happened before placement (unknown endpoint, SNI required) is filed under: the one
+ * holding the certificate's DEFAULT-mode registration in the region — unique per region, and the account a
+ * connection without SNI would be placed in. undefined (the operator's record) when there is none.
+ */
+async function owner(deps: AdmissionDeps, region: string, certificateId: string): Promise<Scope | undefined> {
+  const registrations = await deps.lookups.certificatesInRegion(region, certificateId);
+  const defaults = registrations.filter((r) => r.certificateMode === 'DEFAULT');
+  return defaults.length === 1 ? defaults[0]!.scope : undefined;
 }
 
 async function unknown(

@@ -135,8 +135,19 @@ export interface AccessRecord {
   readonly reasons: readonly string[];
 }
 
-/** Recent access records, queryable by client id or certificate id (bounded memory). */
+/**
+ * Which records `recent` returns: one account's (`accountId`), or with `accountId: null` those placed in no
+ * account; without `accountId`, every account's (for the operator and tests, never for a tenant).
+ */
+export interface AccessLogFilter {
+  readonly accountId?: string | null;
+  readonly clientId?: string;
+  readonly certificateId?: string;
+  readonly limit?: number;
+}
+
+/** Recent access records, kept per account and queryable by client id or certificate id (bounded memory). */
 export interface AccessLog {
   record(entry: AccessRecord): void;
-  recent(filter: { clientId?: string; certificateId?: string; limit?: number }): AccessRecord[];
+  recent(filter: AccessLogFilter): AccessRecord[];
 }

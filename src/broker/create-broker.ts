@@ -192,10 +192,13 @@ export function createBroker(deps: BrokerDeps): Broker {
         await refreshAuth(c);
         continue;
       }
-      // The record is filed under this account: it never names the account the certificate is in now.
+      // Recorded under the connection's account (issue 10 #14): a reason about another account, or placed in none, is not shown there.
       const reason = result.admitted
         ? `certificate ${c.principal.certificateId} is no longer registered in this account`
-        : `${result.refusal}: ${result.reason}`;
+        : result.accountId === c.principal.scope.accountId
+          ? `${result.refusal}: ${result.reason}`
+          : `${result.refusal}: certificate ${c.principal.certificateId} is no longer admitted in this account`;
+      // No will for a certificate no longer admitted (issue 10 #2).
       c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: false, why: `no longer admitted: ${reason}`, denied: [reason] });
       c.ns.discardCertificate(c.principal.certificateId);
       closed++;

@@ -7,15 +7,19 @@ import type { Clock, Logger } from '../kernel/index.js';
 import { ACCESS_RECORDS_DEFAULT_LIMIT, ACCESS_RECORDS_MAX_LIMIT, ACCESS_RECORDS_PATH } from './access-records-wire.js';
 import type { AccessRecordView } from './access-records-wire.js';
 
-/** How many records are scanned before the caller's account filter is applied. */
+/** How many of the caller's records are scanned before the region filter is applied. */
 const SCAN_LIMIT = 10_000;
-
 
 export interface AccessRecordsRouteDeps {
   readonly accessLog: AccessLog;
   readonly authenticate: (accessKeyId: string) => Promise<{ accountId: string; secretAccessKey: string } | undefined>;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * The operator's account: the default account, whose keys `certgate serve` writes to the data directory.
+   * Only it is shown the refusals placed in no account (see `visibleRecords`); without it, nobody is.
+   */
+  readonly operatorAccountId?: string | undefined;
 }
 
 function single(query: Readonly<Record<string, readonly string[]>>, name: string): string | undefined {
@@ -41,13 +45,29 @@ function view(r: AccessRecord): AccessRecordView {
 }
 
 /**
- * Which records a caller may see: its own account's in its SigV4 region. A record placed in no account
- * (a certificate no account has registered) is shown only to a caller asking by that certificate id —
- * who already knows the fingerprint, so nothing about another account leaks.
+ * Which records a caller may see (issue 10 #14): its own account's, in its SigV4 region — read from that
+ * account's part of the log only, so nothing of another account is even scanned. A refusal placed in no
+ * account (a certificate no account has registered in DEFAULT mode, or one that several accounts registered,
+ * presented without SNI; a malformed certificate …) is the operator's: shown to the operator's account, and
+ * only when asked by that certificate id. A tenant is never shown one: holding a certificate id proves nothing
+ * (a certificate is public, and an SNI_ONLY registration needs no proof of possession), and the record carries
+ * the device's address and connection times. Tenants see their own devices' refusals because admission files
+ * every refusal it can place under the account that owns the certificate.
  */
-function visible(r: AccessRecord, caller: { accountId: string; region: string }, byCertificateId: boolean): boolean {
-  if (r.accountId === undefined) return byCertificateId;
-  return r.accountId === caller.accountId && (r.region === undefined || r.region === caller.region);
+export function visibleRecords(
+  log: AccessLog,
+  caller: { accountId: string; region: string },
+  query: { clientId?: string; certificateId?: string; limit: number },
+  operatorAccountId: string | undefined,
+): AccessRecord[] {
+  const filter = { ...(query.clientId !== undefined ? { clientId: query.clientId } : {}), ...(query.certificateId !== undefined ? { certificateId: query.certificateId } : {}) };
+  const own = log.recent({ ...filter, accountId: caller.accountId, limit: SCAN_LIMIT }).filter((r) => r.region === undefined || r.region === caller.region);
+  const unplaced =
+    caller.accountId === operatorAccountId && query.certificateId !== undefined
+      ? log.recent({ ...filter, accountId: null, limit: query.limit }).filter((r) => r.region === undefined || r.region === caller.region)
+      : [];
+  if (unplaced.length === 0) return own.slice(0, query.limit);
+  return [...own.slice(0, query.limit), ...unplaced].sort((x, y) => y.at.getTime() - x.at.getTime()).slice(0, query.limit);
 }
 
 /**
@@ -81,11 +101,8 @@ export function registerAccessRecordsRoute(app: FastifyInstance, deps: AccessRec
           throw invalidRequest(`limit must be an integer from 1 to ${ACCESS_RECORDS_MAX_LIMIT}.`);
         }
         const caller = { accountId: verified.identity.accountId, region: verified.region };
-        const records = deps.accessLog
-          .recent({ ...(clientId !== undefined ? { clientId } : {}), ...(certificateId !== undefined ? { certificateId } : {}), limit: SCAN_LIMIT })
-          .filter((r) => visible(r, caller, certificateId !== undefined))
-          .slice(0, limit)
-          .map(view);
+        const wanted = { ...(clientId !== undefined ? { clientId } : {}), ...(certificateId !== undefined ? { certificateId } : {}), limit };
+        const records = visibleRecords(deps.accessLog, caller, wanted, deps.operatorAccountId).map(view);
         return send(reply, { statusCode: 200, body: JSON.stringify({ records }) });
       } catch (e) {
         return send(reply, renderAwsError(e, { logger: deps.logger, requestId }));

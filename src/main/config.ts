@@ -99,6 +99,18 @@ export const SETTINGS = {
     description:
       'fleet provisioning: comma-separated host[:port] that pre-provisioning hook URLs may call (no port: 80/443); a loopback, private or link-local address only when listed itself as an IP',
   },
+  fleetRequestRate: {
+    flag: '--fleet-request-rate <per-second>',
+    env: 'CERTGATE_FLEET_REQUEST_RATE',
+    default: '10',
+    description: 'fleet provisioning: requests per second per account and region, CreateKeysAndCertificate, CreateCertificateFromCsr and RegisterThing together (token bucket; may be fractional); over it a device is answered 429 Throttled',
+  },
+  fleetPendingCertificates: {
+    flag: '--fleet-pending-certificates <n>',
+    env: 'CERTGATE_FLEET_PENDING_CERTIFICATES',
+    default: '1000',
+    description: 'fleet provisioning: certificates created over MQTT and not yet provisioned by RegisterThing, at most, per account and region; past it a device is answered 400 LimitExceeded',
+  },
   registryCacheTtl: {
     flag: '--registry-cache-ttl <seconds>',
     env: 'CERTGATE_REGISTRY_CACHE_TTL',
@@ -147,6 +159,10 @@ export interface CertgateConfig {
   readonly fleetTokenTtlSeconds?: number;
   /** --provisioning-hook-allow: absent = no hook URL is called. */
   readonly provisioningHookAllow?: readonly HookAllowEntry[];
+  /** --fleet-request-rate: absent = 10 per second. */
+  readonly fleetRequestRate?: number;
+  /** --fleet-pending-certificates: absent = 1000. */
+  readonly fleetPendingCertificates?: number;
   /** --registry-cache-ttl in seconds: absent = 30. */
   readonly registryCacheTtlSeconds?: number;
   /** CERTGATE_MASTER_KEY when set (base64 or hex of 32 bytes); otherwise DATA/master.key is used. */
@@ -275,6 +291,21 @@ function fleetTokenTtl(raw: RawSettings, env: Environment): { fleetTokenTtlSecon
   return Number(v) === 3600 ? {} : { fleetTokenTtlSeconds: Number(v) };
 }
 
+function fleetLimits(raw: RawSettings, env: Environment): { fleetRequestRate?: number; fleetPendingCertificates?: number } {
+  const rate = pick('fleetRequestRate', raw, env);
+  if (!/^\d{1,6}(\.\d{1,6})?$/.test(rate) || !(Number(rate) > 0)) {
+    throw new StartupError(`${source('fleetRequestRate', raw)}: '${rate}' is not a positive number of requests per second (e.g. 10 or 0.5)`);
+  }
+  const pending = pick('fleetPendingCertificates', raw, env);
+  if (!/^\d{1,7}$/.test(pending) || Number(pending) < 1) {
+    throw new StartupError(`${source('fleetPendingCertificates', raw)}: '${pending}' is not a number of certificates (1-9999999)`);
+  }
+  return {
+    ...(Number(rate) !== 10 ? { fleetRequestRate: Number(rate) } : {}),
+    ...(Number(pending) !== 1000 ? { fleetPendingCertificates: Number(pending) } : {}),
+  };
+}
+
 function registryCacheTtl(raw: RawSettings, env: Environment): { registryCacheTtlSeconds?: number } {
   const v = pick('registryCacheTtl', raw, env);
   if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 86_400) throw new StartupError(`${source('registryCacheTtl', raw)}: '${v}' is not a number of seconds (1-86400)`);
@@ -315,6 +346,7 @@ export function resolveServeConfig(raw: RawSettings, env: Environment, cwd: stri
     ...requireSni(raw, env),
     ...extraRegions(raw, env),
     ...fleetTokenTtl(raw, env),
+    ...fleetLimits(raw, env),
     ...registryCacheTtl(raw, env),
     ...provisioningHookAllow(raw, env),
     region: region(raw, env),

@@ -1,5 +1,6 @@
+import type { AccessLog } from '../access/index.js';
 import type { ServiceTopics } from '../broker/service-topics.js';
-import type { Logger } from '../kernel/index.js';
+import type { Clock, Logger } from '../kernel/index.js';
 import {
   createFleetProvisioning,
   createOwnershipTokens,
@@ -9,7 +10,7 @@ import {
   parseFleetRequestTopic,
   registryFleetTemplates,
 } from '../provisioning/index.js';
-import type { FleetProvisioning } from '../provisioning/index.js';
+import type { FleetLimits, FleetProvisioning } from '../provisioning/index.js';
 import type { RegistryDeps } from '../registry/registry-deps.js';
 import { createHttpPreProvisioningHook } from './pre-provisioning-hook.js';
 import type { HttpPreProvisioningHookOptions } from './pre-provisioning-hook.js';
@@ -26,6 +27,8 @@ export interface FleetProvisioningService {
   readonly fleet: FleetProvisioning;
   readonly serviceTopics: ServiceTopics;
   readonly sweepIntervalMs: number;
+  /** From now on, every /rejected answer is also recorded here, for `certgate why` (the data plane's log). */
+  recordTo(log: AccessLog): void;
 }
 
 /**
@@ -38,6 +41,8 @@ export function createFleetProvisioningService(opts: {
   readonly tokenTtlSeconds?: number | undefined;
   /** The HTTP pre-provisioning hook: the hosts it may call (--provisioning-hook-allow; none by default), where refusals are recorded. */
   readonly hook?: HttpPreProvisioningHookOptions | undefined;
+  /** Per-account limits (--fleet-request-rate, --fleet-pending-certificates); default DEFAULT_FLEET_LIMITS. */
+  readonly limits?: FleetLimits | undefined;
 }): FleetProvisioningService {
   const tokenTtlMs = (opts.tokenTtlSeconds ?? DEFAULT_FLEET_TOKEN_TTL_SECONDS) * 1000;
   const fleet = createFleetProvisioning({
@@ -46,11 +51,26 @@ export function createFleetProvisioningService(opts: {
     templates: registryFleetTemplates(opts.registry),
     hook: createHttpPreProvisioningHook(opts.hook ?? { allow: [] }),
     tokenTtlMs,
+    limits: opts.limits,
   });
-  return { fleet, serviceTopics: fleetServiceTopics(fleet), sweepIntervalMs: sweepIntervalMs(tokenTtlMs) };
+  let log: AccessLog | undefined;
+  const serviceTopics = fleetServiceTopics(fleet, { clock: opts.registry.clock, accessLog: () => log });
+  return {
+    fleet,
+    serviceTopics,
+    sweepIntervalMs: sweepIntervalMs(tokenTtlMs),
+    recordTo(accessLog) {
+      log = accessLog;
+    },
+  };
 }
 
-export function fleetServiceTopics(fleet: FleetProvisioning): ServiceTopics {
+/**
+ * The broker's ServiceTopics port over fleet provisioning. A rejected request is recorded (when a log is given)
+ * under the claim certificate's account, certificate id and client id, with what /rejected told the device:
+ * `certgate why <clientId>` explains a throttled or refused provisioning.
+ */
+export function fleetServiceTopics(fleet: FleetProvisioning, record?: { clock: Clock; accessLog: () => AccessLog | undefined }): ServiceTopics {
   return {
     classify(topic) {
       if (!isFleetProvisioningTopic(topic)) return undefined;
@@ -67,6 +87,21 @@ export function fleetServiceTopics(fleet: FleetProvisioning): ServiceTopics {
         request: parsed,
         payload: request.payload,
       });
+      const log = record?.accessLog();
+      if (answer.rejection !== undefined && log !== undefined && record !== undefined) {
+        const r = answer.rejection;
+        log.record({
+          at: record.clock.now(),
+          kind: 'publish',
+          outcome: 'denied',
+          accountId: request.scope.accountId,
+          region: request.scope.region,
+          certificateId: request.certificateId,
+          clientId: request.clientId,
+          resource: request.topic,
+          reasons: [`fleet provisioning ${parsed.api} rejected on ${answer.topic}: ${r.statusCode} ${r.errorCode}: ${r.errorMessage}`],
+        });
+      }
       return { topic: answer.topic, payload: answer.payload };
     },
   };

@@ -24,6 +24,7 @@ import type { CertgateConfig } from './config.js';
 import { dataDirLayout } from './data-dir-layout.js';
 import type { DataDirLayout } from './data-dir-layout.js';
 import { openRegistryStore } from './open-registry-store.js';
+import { DEFAULT_FLEET_LIMITS } from '../provisioning/index.js';
 import { createFleetProvisioningService, startUnclaimedCertificateSweeper } from './fleet-provisioning-service.js';
 import { issueApiCertificates } from './server-certificates.js';
 import { ensureServiceCas } from './service-cas.js';
@@ -155,8 +156,14 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
     };
     let accessLog: AccessLog | undefined; // the data plane's, once started: hook refusals are recorded there
     const fleetProvisioning = createFleetProvisioningService({
-      registry: deps, masterKey, tokenTtlSeconds: config.fleetTokenTtlSeconds,
+      registry: deps,
+      masterKey,
+      tokenTtlSeconds: config.fleetTokenTtlSeconds,
       hook: { allow: config.provisioningHookAllow ?? [], record: (r) => accessLog?.record(r), now: () => clock.now() },
+      limits: {
+        requestsPerSecond: config.fleetRequestRate ?? DEFAULT_FLEET_LIMITS.requestsPerSecond,
+        pendingCertificates: config.fleetPendingCertificates ?? DEFAULT_FLEET_LIMITS.pendingCertificates,
+      },
     });
     const dataPlane: StartedDataPlane = await startDataPlane({
       config: {
@@ -178,6 +185,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       serviceTopics: fleetProvisioning.serviceTopics,
     });
     accessLog = dataPlane.accessLog;
+    fleetProvisioning.recordTo(dataPlane.accessLog);
     const sweeper = startUnclaimedCertificateSweeper(fleetProvisioning.fleet, fleetProvisioning.sweepIntervalMs, logger);
     // Certificate revocations, deletions, strict-mode CA changes and policy changes reach the data plane
     // before the API call answers (registry events are awaited).
@@ -187,7 +195,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       return found ? { accountId: found.accountId, secretAccessKey: found.secretAccessKey } : undefined;
     };
     const app = createApiServer({ operations: createIotOperations(deps), authenticate, clock, logger, servedRegions, ...(https !== undefined ? { https } : {}) });
-    registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger });
+    registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger, operatorAccountId: account.accountId });
     try {
       await app.listen({ host: config.apiHost, port: config.apiPort });
     } catch (e) {

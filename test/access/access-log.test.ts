@@ -32,15 +32,40 @@ describe('access log (ring buffer for `certgate why`)', () => {
     assert.deepEqual(log.recent({ limit: 100 }).map((r) => r.reasons[0]), ['record 22', 'record 21', 'record 20', 'record 19', 'record 18']);
   });
 
-  it('defaults: capacity 10,000; a nonsensical capacity is clamped to one record', () => {
+  it('defaults: 2,000 records per account; a nonsensical capacity is clamped to one record', () => {
     const log = createAccessLog();
-    for (let n = 0; n < 10_005; n++) log.record(rec(n, { clientId: 'same' }));
+    for (let n = 0; n < 2_005; n++) log.record(rec(n, { clientId: 'same' }));
     const all = log.recent({ clientId: 'same', limit: 20_000 });
-    assert.equal(all.length, 10_000);
+    assert.equal(all.length, 2_000);
     assert.equal(all.at(-1)?.reasons[0], 'record 5');
     const tiny = createAccessLog({ capacity: 0 });
     tiny.record(rec(1));
     tiny.record(rec(2));
     assert.deepEqual(tiny.recent({}).map((r) => r.reasons[0]), ['record 2']);
+  });
+
+  it('issue 10 #14: bounded per account: one account flooding evicts only its own records', () => {
+    const log = createAccessLog({ capacity: 5 });
+    log.record(rec(1, { accountId: '111111111111', reasons: ['evidence of A'] }));
+    log.record(rec(2, { reasons: ['placed in no account'] }));
+    for (let n = 0; n < 1_000; n++) log.record(rec(n, { accountId: '222222222222' }));
+    assert.deepEqual(log.recent({ accountId: '111111111111' }).map((r) => r.reasons[0]), ['evidence of A']);
+    assert.deepEqual(log.recent({ accountId: null }).map((r) => r.reasons[0]), ['placed in no account']);
+    assert.deepEqual(log.recent({ accountId: '222222222222' }).map((r) => r.reasons[0]), ['record 999', 'record 998', 'record 997', 'record 996', 'record 995']);
+    assert.deepEqual(log.recent({ accountId: '333333333333' }), []);
+    // Without an account: every account's newest, merged newest first.
+    assert.deepEqual(log.recent({ limit: 3 }).map((r) => r.reasons[0]), ['record 999', 'record 998', 'record 997']);
+    assert.equal(log.recent({ limit: 100 }).length, 7);
+  });
+
+  it('issue 10 #14: at most `accounts` accounts are kept; the one that recorded least recently goes first', () => {
+    const log = createAccessLog({ capacity: 3, accounts: 2 });
+    log.record(rec(1, { accountId: '111111111111' }));
+    log.record(rec(2, { accountId: '222222222222' }));
+    log.record(rec(3, { accountId: '111111111111' }));
+    log.record(rec(4, { accountId: '333333333333' })); // 222… recorded least recently: dropped
+    assert.deepEqual(log.recent({ accountId: '222222222222' }), []);
+    assert.deepEqual(log.recent({ accountId: '111111111111' }).map((r) => r.reasons[0]), ['record 3', 'record 1']);
+    assert.deepEqual(log.recent({ accountId: '333333333333' }).map((r) => r.reasons[0]), ['record 4']);
   });
 });

@@ -44,7 +44,7 @@ describe('GET /certgate/access-records (certgate why)', () => {
       clock: systemClock,
       logger: silentLogger,
     });
-    registerAccessRecordsRoute(app, { accessLog: log, authenticate: async (id) => [A, B].find((a) => a.accessKeyId === id), clock: systemClock, logger: silentLogger });
+    registerAccessRecordsRoute(app, { accessLog: log, authenticate: async (id) => [A, B].find((a) => a.accessKeyId === id), clock: systemClock, logger: silentLogger, operatorAccountId: B.accountId });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     dirA = await dataDirFor(A, 'us-east-1');
@@ -78,7 +78,9 @@ describe('GET /certgate/access-records (certgate why)', () => {
     assert.deepEqual(aEu.map((r) => r.reasons[0]), ['other region']);
   });
 
-  it('a refusal placed in no account is shown to whoever asks by its certificate id, never by client id', async () => {
+  it('issue 10 #14: a refusal placed in no account is shown only to the operator\'s account, and only by its certificate id', async () => {
+    // B is the operator here (operatorAccountId); A is a tenant that knows the fingerprint.
+    assert.deepEqual(await fetchAccessRecords({ dataDir: dirA, endpointUrl: url, certificateId: CERT_UNKNOWN }), []);
     const byCert = await fetchAccessRecords({ dataDir: dirB, endpointUrl: url, certificateId: CERT_UNKNOWN });
     assert.equal(byCert.length, 1);
     assert.match(byCert[0]!.reasons[0]!, /not registered/);

@@ -64,6 +64,8 @@ export function serveCommand(io: CliIo): Command {
     .addOption(settingOption('domain'))
     .addOption(settingOption('fleetTokenTtl'))
     .addOption(settingOption('provisioningHookAllow'))
+    .addOption(settingOption('fleetRequestRate'))
+    .addOption(settingOption('fleetPendingCertificates'))
     .addOption(settingOption('registryCacheTtl'))
     .addOption(settingOption('logLevel'))
     .option('--print-ready-json', 'after the banner, print one line CERTGATE_READY {json} (for scripts and tests)')

@@ -48,7 +48,9 @@ export function formatAccessRecords(records: readonly AccessRecordView[]): strin
 /**
  * `certgate why <clientId|certificateId>`: the data plane's recent decisions about a device, newest first —
  * the explanation AWS does not give. Asks the running server, signing with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
- * when both are set (another account's records), else with DATA/credentials.
+ * when both are set (another account's records), else with DATA/credentials. Each account sees only its own
+ * records; refusals placed in no account (an unregistered certificate …) only the operator's default account
+ * (DATA/credentials), asked by certificate id.
  */
 export function whyCommand(io: CliIo): Command {
   return new Command('why')

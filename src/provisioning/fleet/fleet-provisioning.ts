@@ -2,7 +2,9 @@ import type { Scope } from '../../kernel/index.js';
 import { createCertificateFromCsr, createKeysAndCertificate, deleteCertificate, getOwnedCertificate } from '../../registry/index.js';
 import type { Certificate, RegistryDeps, RegistryEvent } from '../../registry/index.js';
 import { decodeFleetPayload, encodeFleetPayload, readCreateCertificateFromCsrRequest, readCreateKeysAndCertificateRequest, readRegisterThingRequest } from './fleet-payload.js';
-import { FleetRejection, invalidOwnershipToken, provisioningDenied, templateNotFound, templateNotUsable, toFleetRejection } from './fleet-rejection.js';
+import { FleetRejection, invalidOwnershipToken, pendingLimitExceeded, provisioningDenied, templateNotFound, templateNotUsable, throttled, toFleetRejection } from './fleet-rejection.js';
+import { DEFAULT_FLEET_LIMITS, PendingCertificates, RequestRate, scopeKey } from './fleet-limits.js';
+import type { FleetLimits } from './fleet-limits.js';
 import { CERTIFICATE_ID_PARAMETER } from '../template/provisioning-template.js';
 import { acceptedTopic, isTemplateName, rejectedTopic } from './fleet-topics.js';
 import type { FleetRequestTopic } from './fleet-topics.js';
@@ -23,6 +25,8 @@ export interface FleetProvisioningDeps {
   readonly hook: PreProvisioningHookInvoker;
   /** Ownership token lifetime; a certificate still PENDING_ACTIVATION after it is deleted (AWS: one hour). */
   readonly tokenTtlMs: number;
+  /** Per-account request rate and pending-certificate ceiling (default DEFAULT_FLEET_LIMITS). */
+  readonly limits?: FleetLimits | undefined;
 }
 
 export interface FleetRequest {
@@ -38,6 +42,8 @@ export interface FleetResponse {
   readonly topic: string;
   readonly payload: Buffer;
   readonly accepted: boolean;
+  /** What /rejected told the device (for the access log and `certgate why`). */
+  readonly rejection?: { readonly statusCode: number; readonly errorCode: string; readonly errorMessage: string };
 }
 
 export interface FleetProvisioning {
@@ -55,10 +61,43 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
   const log = registry.logger;
   /** Certificates a RegisterThing is working on: a second use of the same token meanwhile is refused. */
   const claiming = new Set<string>();
+  const limits = deps.limits ?? DEFAULT_FLEET_LIMITS;
+  const rate = new RequestRate(limits.requestsPerSecond);
+  const pending = new PendingCertificates();
+
+  /**
+   * Runs `create` (a certificate issued PENDING_ACTIVATION) within the account's pending ceiling: a slot is
+   * reserved before anything is awaited, so concurrent requests cannot overshoot it. At the ceiling, the
+   * certificates counted are re-read first, at most once a second (activated or deleted through the API
+   * since: no longer pending).
+   */
+  async function withinPendingLimit<T extends { certificateId: string; creationDate: Date }>(scope: Scope, create: () => Promise<T>): Promise<T> {
+    const key = scopeKey(scope);
+    const now = () => registry.clock.now().getTime();
+    if (pending.count(key, now()) >= limits.pendingCertificates && pending.recheckDue(key, now())) {
+      for (const id of pending.ids(key)) {
+        const cert = await registry.store.getCertificate(scope, id);
+        if (cert?.status !== 'PENDING_ACTIVATION') pending.delete(key, id);
+      }
+    }
+    const count = pending.count(key, now());
+    if (count >= limits.pendingCertificates) throw pendingLimitExceeded(count, limits.pendingCertificates);
+    pending.reserve(key);
+    let created: T | undefined;
+    try {
+      created = await create();
+      return created;
+    } finally {
+      pending.release(key, created === undefined ? undefined : { certificateId: created.certificateId, expiresAt: created.creationDate.getTime() + deps.tokenTtlMs });
+    }
+  }
 
   async function createKeys(req: FleetRequest, body: unknown): Promise<object> {
     readCreateKeysAndCertificateRequest(body);
-    const created = await createKeysAndCertificate(registry, req.scope, { pendingActivation: true });
+    const created = await withinPendingLimit(req.scope, async () => {
+      const made = await createKeysAndCertificate(registry, req.scope, { pendingActivation: true });
+      return { ...made, certificateId: made.certificate.certificateId, creationDate: made.certificate.creationDate };
+    });
     const certificateId = created.certificate.certificateId;
     log.info({ ...who(req), certificateId }, 'fleet provisioning: CreateKeysAndCertificate issued a PENDING_ACTIVATION certificate');
     return {
@@ -71,7 +110,9 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
 
   async function createFromCsr(req: FleetRequest, body: unknown): Promise<object> {
     const input = readCreateCertificateFromCsrRequest(body);
-    const cert = await createCertificateFromCsr(registry, req.scope, { certificateSigningRequest: input.certificateSigningRequest, pendingActivation: true });
+    const cert = await withinPendingLimit(req.scope, () =>
+      createCertificateFromCsr(registry, req.scope, { certificateSigningRequest: input.certificateSigningRequest, pendingActivation: true }),
+    );
     log.info({ ...who(req), certificateId: cert.certificateId }, 'fleet provisioning: CreateCertificateFromCsr issued a PENDING_ACTIVATION certificate');
     return {
       certificateId: cert.certificateId,
@@ -130,6 +171,7 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
       parameters[CERTIFICATE_ID_PARAMETER] = certificateId;
       await pendingCertificate(req.scope, certificateId); // still there and unclaimed after the hook
       const result = await deps.templates.apply({ scope: req.scope, template, parameters, certificateId });
+      pending.delete(scopeKey(req.scope), certificateId);
       log.info({ ...who(req), certificateId, templateName, thingName: result.thingName }, 'fleet provisioning: RegisterThing provisioned the certificate');
       return { deviceConfiguration: { ...result.deviceConfiguration }, ...(result.thingName !== undefined ? { thingName: result.thingName } : {}) };
     } finally {
@@ -140,6 +182,10 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
   async function handle(req: FleetRequest): Promise<FleetResponse> {
     const format = req.request.format;
     try {
+      // Over the account's rate: refused before anything is decoded or generated.
+      if (!rate.take(scopeKey(req.scope), registry.clock.now().getTime())) {
+        throw throttled(`Rate exceeded: this account may send ${limits.requestsPerSecond} fleet provisioning requests per second; retry later`);
+      }
       const body = decodeFleetPayload(format, req.payload);
       const answer =
         req.request.api === 'CreateKeysAndCertificate'
@@ -153,7 +199,8 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
       const fields = { ...who(req), statusCode: rejection.statusCode, errorCode: rejection.errorCode, why: rejection.message };
       if (rejection.statusCode >= 500) log.error({ ...fields, err: rejection.cause }, 'fleet provisioning: request failed');
       else log.warn({ ...fields, cause: causeText(rejection.cause) }, 'fleet provisioning: request rejected');
-      return { topic: rejectedTopic(req.request), payload: encodeFleetPayload(format, rejection.toPayload()), accepted: false };
+      const answer = rejection.toPayload();
+      return { topic: rejectedTopic(req.request), payload: encodeFleetPayload(format, answer), accepted: false, rejection: answer };
     }
   }
 
@@ -178,6 +225,7 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
           });
           for (const e of held) await registry.events.emit(e);
           if (!gone) continue;
+          pending.delete(scopeKey(cert.scope), cert.certificateId);
           deleted++;
           log.info({ accountId: cert.scope.accountId, region: cert.scope.region, certificateId: cert.certificateId }, 'fleet provisioning: deleted a certificate not provisioned within the ownership token lifetime');
         } catch (e) {

@@ -31,6 +31,16 @@ export const templateNotFound = (name: string): FleetRejection =>
 export const templateNotUsable = (message: string): FleetRejection => new FleetRejection(400, 'InvalidRequest', message);
 export const provisioningDenied = (message: string): FleetRejection => new FleetRejection(403, 'AccessDenied', message);
 export const throttled = (message: string): FleetRejection => new FleetRejection(429, 'Throttled', message);
+/**
+ * The account's ceiling of certificates created over MQTT and not yet provisioned is reached: 400 LimitExceeded,
+ * as a LimitExceededException of the registry reaches a device (toFleetRejection below).
+ */
+export const pendingLimitExceeded = (pending: number, limit: number): FleetRejection =>
+  new FleetRejection(
+    400,
+    'LimitExceeded',
+    `This account has ${pending} certificates created by fleet provisioning and not yet provisioned (at most ${limit}); provision them with RegisterThing, or retry once unused ones expire with their ownership tokens`,
+  );
 export const internalError = (cause: unknown): FleetRejection =>
   new FleetRejection(500, 'InternalError', 'Internal error; the request can be retried', { cause });
 

@@ -9,4 +9,5 @@ export * from './fleet-payload.js';
 export * from './ownership-token.js';
 export * from './ports.js';
 export * from './fleet-provisioning.js';
+export * from './fleet-limits.js';
 export * from './registry-fleet-templates.js';

@@ -95,7 +95,7 @@ export async function findAutoRegistrationCa(store: RegistryStore, input: CaSear
     if (accounts.length > 1) {
       return {
         ok: false,
-        reason: `issuer CA ${found[0]!.certificateId} is registered in ${accounts.length} accounts in ${region} (${accounts.join(', ')}); the account endpoint is needed as SNI to choose`,
+        reason: `issuer CA ${found[0]!.certificateId} is registered in ${accounts.length} accounts in ${region}; the account endpoint is needed as SNI to choose`,
       };
     }
     const sniOnly = found.find((c) => c.certificateMode === 'SNI_ONLY');
