@@ -171,7 +171,8 @@ describe('issue 10 #13: SSRF through the pre-provisioning hook (real certgate, r
     assert.equal(internal.calls.length, 0, 'the internal service was called');
     await assert.rejects(iotClient(server).send(new DescribeThingCommand({ thingName: `${template}-${SECRET}` })), { name: 'ResourceNotFoundException' });
     const records = await whyRecords(server, clientId);
-    const refused = records.find((r) => r.kind === 'publish' && r.outcome === 'denied' && r.reasons.some((x) => x.includes('pre-provisioning hook')));
+    // The hook's own record is filed under the template's ARN (the device's /rejected answer is recorded too, on its topic).
+    const refused = records.find((r) => r.kind === 'publish' && r.outcome === 'denied' && r.resource?.endsWith(`provisioningtemplate/${template}`) === true);
     assert.ok(refused, `no hook refusal in certgate why: ${JSON.stringify(records)}`);
     assert.match(refused.reasons.join(' '), /not in --provisioning-hook-allow/);
   });
