@@ -141,7 +141,8 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
     if (created) logger.info({ accountId: account.accountId }, 'created default account');
     await writeCaBundle(files, [cas.rootRsa.certificatePem, cas.rootEcc.certificatePem]);
     const servedRegions = [config.region, ...(config.extraRegions ?? []).filter((r) => r !== config.region)];
-    const tlsPolicy = tlsPolicyOptions(config.tlsSecurityPolicy ?? DEFAULT_TLS_SECURITY_POLICY);
+    const tlsPolicyName = config.tlsSecurityPolicy ?? DEFAULT_TLS_SECURITY_POLICY;
+    const tlsPolicy = tlsPolicyOptions(tlsPolicyName);
     const https = await apiHttpsOptions(config, cas, tlsPolicy, clock.now());
 
     const events = createRegistryEvents((e) => logger.error({ err: e }, 'registry event listener failed'));
@@ -168,6 +169,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
         domain: config.domain,
         requireSni: config.requireSni === true,
         tlsPolicy,
+        alpnTlsPolicy: tlsPolicyOptions(tlsPolicyName, { port443: true }),
         ...(config.registryCacheTtlSeconds !== undefined ? { registryCacheTtlMs: config.registryCacheTtlSeconds * 1000 } : {}),
       },
       cas,
