@@ -193,6 +193,9 @@ describe('issue 10 #12: TLS as AWS\'s security policies', () => {
         const r13 = await sClient({ port: port(), tls: '1.3', servername: 'localhost' });
         assert.equal(r13.protocol, 'TLSv1.3', r13.stdout);
       });
+      it(`${listener}: TLS 1.0 and 1.1 are refused`, async () => {
+        for (const old of ['1.0', '1.1'] as const) assert.equal(await handshake(port(), { tls: old, suite: 'ECDHE-RSA-AES128-SHA' }), false, `TLS ${old} on ${listener}`);
+      });
     }
 
     it('mqtt: client-initiated renegotiation is refused', async () => {
