@@ -137,12 +137,16 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
   const cas = await ensureServiceCas({ layout: files, vault, now: clock.now(), logger });
 
   const store: RegistryStore = await openRegistryStore(files.dataDir);
+  // What startup has opened or started so far, closed in reverse order when a later step fails: otherwise the
+  // open listeners keep the process alive and `certgate serve` hangs instead of exiting with the error.
+  const opened: Array<() => Promise<void> | void> = [];
   try {
     const { account, created } = await ensureDefaultAccount({ store, clock });
     if (created) logger.info({ accountId: account.accountId }, 'created default account');
     await writeCaBundle(files, [cas.rootRsa.certificatePem, cas.rootEcc.certificatePem]);
     const servedRegions = [config.region, ...(config.extraRegions ?? []).filter((r) => r !== config.region)];
-    const tlsPolicy = tlsPolicyOptions(config.tlsSecurityPolicy ?? DEFAULT_TLS_SECURITY_POLICY);
+    const tlsPolicyName = config.tlsSecurityPolicy ?? DEFAULT_TLS_SECURITY_POLICY;
+    const tlsPolicy = tlsPolicyOptions(tlsPolicyName);
     const https = await apiHttpsOptions(config, cas, tlsPolicy, clock.now());
 
     const events = createRegistryEvents((e) => logger.error({ err: e }, 'registry event listener failed'));
@@ -175,6 +179,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
         domain: config.domain,
         requireSni: config.requireSni === true,
         tlsPolicy,
+        alpnTlsPolicy: tlsPolicyOptions(tlsPolicyName, { port443: true }),
         ...(config.registryCacheTtlSeconds !== undefined ? { registryCacheTtlMs: config.registryCacheTtlSeconds * 1000 } : {}),
       },
       cas,
@@ -184,25 +189,25 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       registry: deps,
       serviceTopics: fleetProvisioning.serviceTopics,
     });
+    opened.push(() => dataPlane.close());
     accessLog = dataPlane.accessLog;
     fleetProvisioning.recordTo(dataPlane.accessLog);
     const sweeper = startUnclaimedCertificateSweeper(fleetProvisioning.fleet, fleetProvisioning.sweepIntervalMs, logger);
+    opened.push(() => sweeper.stop());
     // Certificate revocations, deletions, strict-mode CA changes and policy changes reach the data plane
     // before the API call answers (registry events are awaited).
     const unsubscribeEvents = events.subscribe(dataPlane.onRegistryEvent);
+    opened.push(unsubscribeEvents);
     const authenticate = async (accessKeyId: string): Promise<{ accountId: string; secretAccessKey: string } | undefined> => {
       const found = await authenticateAccessKey({ store }, accessKeyId);
       return found ? { accountId: found.accountId, secretAccessKey: found.secretAccessKey } : undefined;
     };
     const app = createApiServer({ operations: createIotOperations(deps), authenticate, clock, logger, servedRegions, ...(https !== undefined ? { https } : {}) });
+    opened.push(() => app.close());
     registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger, operatorAccountId: account.accountId });
     try {
       await app.listen({ host: config.apiHost, port: config.apiPort });
     } catch (e) {
-      await app.close().catch(() => undefined);
-      unsubscribeEvents();
-      await sweeper.stop();
-      await dataPlane.close().catch(() => undefined);
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
         throw new StartupError(`cannot listen on ${config.apiHost}:${config.apiPort} (${code})`, { cause: e });
@@ -214,7 +219,13 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
     const caBundle = config.apiTransport.kind === 'https' && config.apiTransport.certificate === 'certgate' ? files.caBundle : undefined;
     const apiInsecure = config.apiTransport.kind === 'http' && config.apiTransport.beyondLoopback;
     // DATA/config names what a client needs: region, endpoint, and the CA bundle when certgate issued the API certificate.
-    await writeAwsProfileFiles(files, account, { region: config.region, endpointUrl: apiUrl, ...(caBundle !== undefined ? { caBundle } : {}) });
+    try {
+      await writeAwsProfileFiles(files, account, { region: config.region, endpointUrl: apiUrl, ...(caBundle !== undefined ? { caBundle } : {}) });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === undefined) throw e;
+      throw new StartupError(`cannot write the AWS profile files ${files.credentials} and ${files.awsConfig}: ${err.message}`, { cause: e });
+    }
     logger.info({ apiUrl, accountId: account.accountId, region: config.region, servedRegions, ...(caBundle !== undefined ? { caBundle } : {}) }, 'control plane listening');
     if (apiInsecure) {
       logger.warn(
@@ -253,6 +264,13 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
         })()),
     };
   } catch (e) {
+    for (const close of opened.reverse()) {
+      try {
+        await close();
+      } catch (closeError) {
+        logger.error({ err: closeError }, 'closing after a failed start failed');
+      }
+    }
     await store.close().catch(() => undefined);
     throw e;
   }

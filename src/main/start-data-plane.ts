@@ -28,6 +28,8 @@ export interface DataPlaneConfig {
   readonly registryCacheTtlMs?: number;
   /** --tls-security-policy, as node:tls options; default: certgate's default policy. */
   readonly tlsPolicy?: TlsPolicyOptions;
+  /** The ALPN listener's (AWS's port 443 column of the policy, where it differs); default: tlsPolicy. */
+  readonly alpnTlsPolicy?: TlsPolicyOptions;
 }
 
 export interface StartedDataPlane {
@@ -92,6 +94,7 @@ export async function startDataPlane(deps: {
   const broker: Broker = createBroker({ access, accessLog, clock, logger, serviceTopics: deps.serviceTopics });
 
   const tlsPolicy = config.tlsPolicy !== undefined ? { tlsPolicy: config.tlsPolicy } : {};
+  const alpnTlsPolicy = config.alpnTlsPolicy !== undefined ? { tlsPolicy: config.alpnTlsPolicy } : tlsPolicy;
   const listeners: MqttTlsListener[] = [];
   try {
     listeners.push(
@@ -103,7 +106,7 @@ export async function startDataPlane(deps: {
       const alpnPort = config.alpnPort;
       listeners.push(
         await listen('alpn-mqtt', alpnPort, () =>
-          createMqttTlsListener({ host: config.host, port: alpnPort, credentials, alpn: true, name: 'alpn-mqtt', logger, ...tlsPolicy, onConnection: (socket, peer) => broker.handle(socket, peer) }),
+          createMqttTlsListener({ host: config.host, port: alpnPort, credentials, alpn: true, name: 'alpn-mqtt', logger, ...alpnTlsPolicy, onConnection: (socket, peer) => broker.handle(socket, peer) }),
         ),
       );
     }

@@ -1,12 +1,16 @@
 // issue 10 #12: TLS as AWS's security policies. By default only forward-secret AEAD suites (TLS 1.2) and the
 // TLS 1.3 suites; no client-initiated renegotiation; a named policy (--tls-security-policy, AWS IoT's names)
-// for operators who need older clients. Checked with `openssl s_client` on the MQTT, ALPN and HTTPS API ports.
+// for operators who need older clients, each checked suite by suite against AWS's table with `openssl s_client`
+// on the MQTT, ALPN and HTTPS API ports.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_TLS_SECURITY_POLICY, TLS_SECURITY_POLICIES, tlsPolicyOptions } from '../../src/broker/listeners/index.js';
+import type { TlsSecurityPolicy, TlsSecurityPolicyName } from '../../src/broker/listeners/index.js';
 import { runCertgateCli, startCertgate } from '../helpers/certgate-process.js';
 import type { RunningCertgate } from '../helpers/certgate-process.js';
 import { createDevice } from '../helpers/device.js';
@@ -16,6 +20,99 @@ import { sClient } from './openssl-s-client.js';
 const WEAK_TLS12 = ['AES128-SHA', 'AES256-SHA256', 'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-ARIA128-GCM-SHA256', 'ECDHE-ECDSA-ARIA128-GCM-SHA256', 'ARIA128-GCM-SHA256', 'DHE-RSA-AES128-GCM-SHA256'];
 const GOOD_TLS12 = ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305'];
 const S_CLIENT_MS = 20_000;
+
+/**
+ * AWS IoT Core's security policy table, transcribed from "Transport security in AWS IoT Core" → "Security
+ * policies" (https://docs.aws.amazon.com/iot/latest/developerguide/transport-security.html#tls-policy-table),
+ * one line per row of AWS's table, in its order, with one character per column: the letter when AWS ticks it.
+ * Columns: A TLS13_1_3_2022_10, B TLS13_1_2_2022_10, C TLS12_1_2_2022_10, D TLS12_1_0_2016_01 port 443,
+ * E TLS12_1_0_2016_01 ports 8443/8883, F TLS12_1_0_2015_01 port 443, G TLS12_1_0_2015_01 ports 8443/8883,
+ * H TLS13_1_2_2022_01 (GovCloud).
+ */
+const AWS_TABLE = `
+TLS 1.2                        .BCDEFGH
+TLS 1.3                        AB.....H
+TLS_AES_128_GCM_SHA256         AB.....H
+TLS_AES_256_GCM_SHA384         AB.....H
+TLS_CHACHA20_POLY1305_SHA256   AB......
+ECDHE-RSA-AES128-GCM-SHA256    .BCDEFGH
+ECDHE-RSA-AES128-SHA256        .BCDEFGH
+ECDHE-RSA-AES128-SHA           .BCDEFGH
+ECDHE-RSA-AES256-GCM-SHA384    .BCDEFGH
+ECDHE-RSA-AES256-SHA384        .BCDEFGH
+ECDHE-RSA-AES256-SHA           .BCDEFGH
+AES128-GCM-SHA256              .BCDEFG.
+AES128-SHA256                  .BCD.FG.
+AES128-SHA                     .BCDEFGH
+AES256-GCM-SHA384              .BCDEFG.
+AES256-SHA256                  .BCDEFG.
+AES256-SHA                     .BCDEFGH
+DHE-RSA-AES256-SHA             .....FG.
+ECDHE-ECDSA-AES128-GCM-SHA256  .BCDEFGH
+ECDHE-ECDSA-AES128-SHA256      .BCDEFGH
+ECDHE-ECDSA-AES128-SHA         .BCDEFGH
+ECDHE-ECDSA-AES256-GCM-SHA384  .BCDEFGH
+ECDHE-ECDSA-AES256-SHA384      .BCDEFGH
+ECDHE-ECDSA-AES256-SHA         .BCDEFGH
+`;
+const AWS_COLUMN_POLICIES: Array<{ policy: TlsSecurityPolicyName; port: '443' | '8443/8883' | 'all' }> = [
+  { policy: 'IoTSecurityPolicy_TLS13_1_3_2022_10', port: 'all' },
+  { policy: 'IoTSecurityPolicy_TLS13_1_2_2022_10', port: 'all' },
+  { policy: 'IoTSecurityPolicy_TLS12_1_2_2022_10', port: 'all' },
+  { policy: 'IoTSecurityPolicy_TLS12_1_0_2016_01', port: '443' },
+  { policy: 'IoTSecurityPolicy_TLS12_1_0_2016_01', port: '8443/8883' },
+  { policy: 'IoTSecurityPolicy_TLS12_1_0_2015_01', port: '443' },
+  { policy: 'IoTSecurityPolicy_TLS12_1_0_2015_01', port: '8443/8883' },
+  { policy: 'IoTSecurityPolicy_TLS13_1_2_2022_01', port: 'all' },
+];
+const AWS_ROWS = AWS_TABLE.trim().split('\n').map((line) => {
+  const m = /^(.+?)\s+([A-H.]{8})$/.exec(line);
+  if (m === null) throw new Error(`bad table line: ${line}`);
+  return { row: m[1]!, ticks: m[2]! };
+});
+const AWS_COLUMNS = AWS_COLUMN_POLICIES.map((c, i) => ({ ...c, ticks: new Set(AWS_ROWS.filter((r) => r.ticks[i] !== '.').map((r) => r.row)) }));
+const AWS_POLICIES = [...new Set(AWS_COLUMN_POLICIES.map((c) => c.policy))];
+const TLS13_SUITES = AWS_ROWS.map((r) => r.row).filter((r) => r.startsWith('TLS_'));
+const TLS12_AWS_ROWS = AWS_ROWS.map((r) => r.row).filter((r) => !r.startsWith('TLS'));
+/** AWS's TLS 1.2 rows, and suites no AWS policy has (each must be refused everywhere but where certgate's default has it). */
+const TLS12_SUITES_CHECKED = [...TLS12_AWS_ROWS, 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-ARIA128-GCM-SHA256', 'DHE-RSA-AES128-GCM-SHA256'];
+
+/**
+ * One `openssl s_client` handshake offering only `suite` (TLS 1.2 and older: -cipher, with @SECLEVEL=0 so that
+ * the client offers whatever it is asked to; TLS 1.3: -ciphersuites). stdin is /dev/null, so s_client exits
+ * right after the handshake. Returns its output.
+ */
+function handshakeOutput(port: number, o: { tls: '1.0' | '1.1' | '1.2' | '1.3'; suite: string; alpn?: string }): Promise<string> {
+  const version = { '1.0': '-tls1', '1.1': '-tls1_1', '1.2': '-tls1_2', '1.3': '-tls1_3' }[o.tls];
+  const args = ['s_client', '-connect', `127.0.0.1:${port}`, version, '-servername', 'localhost'];
+  args.push(...(o.tls === '1.3' ? ['-ciphersuites', o.suite] : ['-cipher', `${o.suite}:@SECLEVEL=0`]));
+  if (o.alpn !== undefined) args.push('-alpn', o.alpn);
+  const child = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`openssl ${args.join(' ')} did not finish\n${out}`));
+    }, S_CLIENT_MS);
+    child.once('error', reject);
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}
+
+/** The handshake completed with `suite` (a single suite) at that protocol version. */
+async function handshake(port: number, o: { tls: '1.0' | '1.1' | '1.2' | '1.3'; suite: string; alpn?: string }): Promise<boolean> {
+  const out = await handshakeOutput(port, o);
+  const protocol = { '1.0': 'TLSv1', '1.1': 'TLSv1.1', '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' }[o.tls];
+  // "New, <the suite's own minimum version>, Cipher is X"; below TLS 1.3, the session's "Protocol  : <version>"
+  // says which version was spoken (a TLS 1.3 suite is only ever TLS 1.3, and s_client may end before that block).
+  if (!new RegExp(`^New, \\S+, Cipher is ${o.suite}$`, 'm').test(out)) return false;
+  return o.tls === '1.3' || new RegExp(`^\\s*Protocol\\s*:\\s*${protocol.replace('.', '\\.')}$`, 'm').test(out);
+}
 
 function portOf(url: string): number {
   return Number(new URL(url).port);
@@ -96,6 +193,9 @@ describe('issue 10 #12: TLS as AWS\'s security policies', () => {
         const r13 = await sClient({ port: port(), tls: '1.3', servername: 'localhost' });
         assert.equal(r13.protocol, 'TLSv1.3', r13.stdout);
       });
+      it(`${listener}: TLS 1.0 and 1.1 are refused`, async () => {
+        for (const old of ['1.0', '1.1'] as const) assert.equal(await handshake(port(), { tls: old, suite: 'ECDHE-RSA-AES128-SHA' }), false, `TLS ${old} on ${listener}`);
+      });
     }
 
     it('mqtt: client-initiated renegotiation is refused', async () => {
@@ -111,54 +211,79 @@ describe('issue 10 #12: TLS as AWS\'s security policies', () => {
     });
   });
 
-  it('an older-client policy (IoTSecurityPolicy_TLS12_1_2_2022_10) allows what it names: TLS 1.2 only, RSA-key-exchange suites too', async () => {
-    const server = await startCertgate({ args: ['--tls-security-policy', 'IoTSecurityPolicy_TLS12_1_2_2022_10'] });
-    try {
-      assert.equal(await negotiates(server.mqttPort!, 'AES128-SHA'), true);
-      assert.equal(await negotiates(server.mqttPort!, 'ECDHE-RSA-AES128-GCM-SHA256'), true);
-      assert.equal(await negotiates(server.mqttPort!, 'ECDHE-ECDSA-ARIA128-GCM-SHA256'), false, 'a suite the policy does not name');
-      const r13 = await sClient({ port: server.mqttPort!, tls: '1.3', servername: 'localhost' });
-      assert.notEqual(r13.protocol, 'TLSv1.3');
-    } finally {
-      await server.stop();
+  // Every AWS policy, suite by suite, against AWS's own table (below), on the wire.
+  for (const policy of AWS_POLICIES) {
+    it(`${policy}: negotiates exactly the protocols and suites AWS's table ticks for it`, async () => {
+      const server = await startCertgate({ args: ['--tls-security-policy', policy, '--alpn-port', '0', '--api-tls', 'on'] });
+      try {
+        const columns = AWS_COLUMNS.filter((c) => c.policy === policy);
+        for (const column of columns) {
+          const ports: Array<{ listener: string; port: number; alpn?: string }> = column.port === '443'
+            ? [{ listener: 'alpn', port: server.alpnPort!, alpn: 'x-amzn-mqtt-ca' }]
+            : columns.length > 1
+              ? [{ listener: 'mqtt', port: server.mqttPort! }, { listener: 'api', port: portOf(server.apiUrl) }]
+              : [{ listener: 'mqtt', port: server.mqttPort! }];
+          for (const { listener, port, alpn } of ports) {
+            const where = `${policy} (AWS column ${column.port}) on ${listener}`;
+            const tls12 = column.ticks.has('TLS 1.2');
+            const tls13 = column.ticks.has('TLS 1.3');
+            for (const suite of TLS12_SUITES_CHECKED) {
+              const expected = tls12 && column.ticks.has(suite);
+              assert.equal(await handshake(port, { tls: '1.2', suite, ...(alpn !== undefined ? { alpn } : {}) }), expected, `${suite} ${expected ? 'refused' : 'negotiated'}: ${where}`);
+            }
+            for (const suite of TLS13_SUITES) {
+              const expected = tls13 && column.ticks.has(suite);
+              assert.equal(await handshake(port, { tls: '1.3', suite, ...(alpn !== undefined ? { alpn } : {}) }), expected, `${suite} ${expected ? 'refused' : 'negotiated'}: ${where}`);
+            }
+            for (const old of ['1.0', '1.1'] as const) {
+              assert.equal(await handshake(port, { tls: old, suite: 'ECDHE-RSA-AES128-SHA', ...(alpn !== undefined ? { alpn } : {}) }), false, `TLS ${old} negotiated: ${where}`);
+            }
+          }
+        }
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+
+  it("every suite of every policy is a name Node's OpenSSL knows", () => {
+    for (const [name, p] of Object.entries(TLS_SECURITY_POLICIES) as Array<[string, TlsSecurityPolicy]>) {
+      for (const suite of [...p.tls13Suites, ...p.tls12Suites, ...(p.tls12SuitesPort443 ?? [])]) {
+        assert.doesNotThrow(() => createSecureContext({ ciphers: suite }), `${name}: ${suite}`);
+      }
     }
   });
 
-  it('the legacy IoTSecurityPolicy_TLS12_1_0_2016_01 admits a TLS 1.0 client; the default refuses it', async () => {
-    const tls10 = async (port: number): Promise<boolean> => {
-      const out = await new Promise<string>((resolve) => {
-        const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1', '-cipher', 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0', '-noservername'], { stdio: ['pipe', 'pipe', 'pipe'] });
-        let text = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
-        const timer = setTimeout(() => child.kill('SIGKILL'), S_CLIENT_MS);
-        child.once('close', () => {
-          clearTimeout(timer);
-          resolve(text);
-        });
-        child.stdin.end();
-      });
-      return /Protocol\s*:\s*TLSv1\b/.test(out) && !/Cipher is \(NONE\)/.test(out);
-    };
-    const legacy = await startCertgate({ args: ['--tls-security-policy', 'IoTSecurityPolicy_TLS12_1_0_2016_01'] });
-    try {
-      assert.equal(await tls10(legacy.mqttPort!), true);
-    } finally {
-      await legacy.stop();
+  it("AWS's rows are AWS's table (the transcription below), and certgate's default keeps only forward-secret AEAD suites", () => {
+    for (const column of AWS_COLUMNS) {
+      const p: TlsSecurityPolicy = TLS_SECURITY_POLICIES[column.policy];
+      const tls12 = column.port === '443' && p.tls12SuitesPort443 !== undefined ? p.tls12SuitesPort443 : p.tls12Suites;
+      const tickedIn = (suites: readonly string[]): string[] => suites.filter((s) => column.ticks.has(s));
+      assert.deepEqual([...tls12], tickedIn(TLS12_AWS_ROWS), `${column.policy} ${column.port}: TLS 1.2 suites in AWS's row order`);
+      assert.deepEqual([...p.tls13Suites], tickedIn(TLS13_SUITES), `${column.policy} ${column.port}: TLS 1.3 suites`);
+      assert.equal(p.minVersion, column.ticks.has('TLS 1.2') ? 'TLSv1.2' : 'TLSv1.3', column.policy);
+      assert.equal(p.maxVersion, column.ticks.has('TLS 1.3') ? 'TLSv1.3' : 'TLSv1.2', column.policy);
     }
-    const strict = await startCertgate();
-    try {
-      assert.equal(await tls10(strict.mqttPort!), false);
-    } finally {
-      await strict.stop();
-    }
+    const d: TlsSecurityPolicy = TLS_SECURITY_POLICIES[DEFAULT_TLS_SECURITY_POLICY];
+    assert.equal(d.minVersion, 'TLSv1.2');
+    assert.equal(d.maxVersion, 'TLSv1.3');
+    for (const s of d.tls12Suites) assert.match(s, /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
+    // AWS's own default keeps suites without forward secrecy (RSA key exchange): why it is not certgate's.
+    assert.ok(TLS_SECURITY_POLICIES.IoTSecurityPolicy_TLS13_1_2_2022_10.tls12Suites.some((s) => !s.startsWith('ECDHE-')));
   });
 
-  it('IoTSecurityPolicy_TLS13_1_3_2022_10 allows TLS 1.3 only', async () => {
-    const server = await startCertgate({ args: ['--tls-security-policy', 'IoTSecurityPolicy_TLS13_1_3_2022_10'] });
+  it("the server prefers forward secrecy and AEAD among an AWS policy's suites", async () => {
+    const opts = tlsPolicyOptions('IoTSecurityPolicy_TLS12_1_0_2015_01');
+    const order = opts.ciphers.split(':');
+    assert.deepEqual(order.slice(0, 4), ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384']);
+    assert.ok(order.indexOf('DHE-RSA-AES256-SHA') < order.indexOf('AES128-GCM-SHA256'));
+    assert.equal(order.at(-1), 'AES256-SHA');
+    assert.equal(opts.dhparam, 'auto');
+    // A client offering a CBC suite first still gets the server's choice.
+    const server = await startCertgate({ args: ['--tls-security-policy', 'IoTSecurityPolicy_TLS13_1_2_2022_10'] });
     try {
-      assert.equal(await negotiates(server.mqttPort!, 'ECDHE-ECDSA-AES128-GCM-SHA256'), false);
-      const r13 = await sClient({ port: server.mqttPort!, tls: '1.3', servername: 'localhost' });
-      assert.equal(r13.protocol, 'TLSv1.3');
+      const out = await handshakeOutput(server.mqttPort!, { tls: '1.2', suite: 'AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-GCM-SHA384' });
+      assert.match(out, /Cipher is ECDHE-RSA-AES256-GCM-SHA384\b/);
     } finally {
       await server.stop();
     }
