@@ -5,6 +5,8 @@
 // rule; nothing is registered. The proof of possession is unchanged. Real certgate process,
 // @aws-sdk/client-iot and the aws CLI, certificates made by openssl at run time.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   DescribeCACertificateCommand,
@@ -25,7 +27,7 @@ import {
 } from '../helpers/extension-certificates.js';
 import { awsCli, expectIotError, iotClient } from '../helpers/iot-clients.js';
 import { certificateIdOfPem } from '../helpers/jit.js';
-import { TestPki } from '../helpers/openssl.js';
+import { runOpenssl, TestPki } from '../helpers/openssl.js';
 import type { TestCa } from '../helpers/openssl.js';
 
 describe("RegisterCACertificate checks the CA certificate's own extensions (issue 10, CA rules)", { timeout: 300_000 }, () => {
@@ -101,7 +103,7 @@ describe("RegisterCACertificate checks the CA certificate's own extensions (issu
     await assertCaNotRegistered(ca);
   });
 
-  it('CA certificates a device path can use still register: no keyUsage at all, pathlen:0, critical name constraints; their devices register', async () => {
+  it("CA certificates a device path can use still register: no keyUsage at all, pathlen:0, critical name constraints (their devices register), the CA of AWS's guide, SNI_ONLY", async () => {
     const variants: readonly (readonly string[])[] = [
       ['basicConstraints=critical,CA:TRUE', 'subjectKeyIdentifier=hash'],
       ['basicConstraints=critical,CA:TRUE,pathlen:0', ...CA_EXTENSIONS.slice(1)],
@@ -115,6 +117,19 @@ describe("RegisterCACertificate checks the CA certificate's own extensions (issu
       const out = await iot.send(new RegisterCertificateCommand({ certificatePem: device.certPem, caCertificatePem: ca.certPem, status: 'ACTIVE' }));
       assert.equal(out.certificateId, certificateIdOfPem(device.certPem));
     }
+    // The CA of AWS's guide (manage-your-CA-certs.html): `openssl req -x509 -new -nodes -key … -sha256 -days 1024`,
+    // extensions from openssl's default configuration.
+    const keyFile = await pki.newKey('rsa');
+    await runOpenssl(['req', '-x509', '-new', '-nodes', '-key', keyFile, '-subj', '/CN=certgate guide CA', '-sha256', '-days', '1024', '-out', 'guide-ca.pem'], pki.dir);
+    const guideCa: TestCa = {
+      cn: 'certgate guide CA',
+      certPem: await readFile(join(pki.dir, 'guide-ca.pem'), 'utf8'),
+      keyPem: await readFile(join(pki.dir, keyFile), 'utf8'),
+      certPath: join(pki.dir, 'guide-ca.pem'),
+      keyPath: join(pki.dir, keyFile),
+    };
+    assert.equal(await registerDefault(guideCa), certificateIdOfPem(guideCa.certPem));
+
     const sni = await makeCaWith(pki);
     await registerSniOnly(sni);
     const d = await iot.send(new DescribeCACertificateCommand({ certificateId: certificateIdOfPem(sni.certPem) }));
