@@ -26,4 +26,4 @@ export { createRootCa, createIntermediateCa, createServerCertificate } from './c
 export { AWS_ISSUED_NOT_AFTER, issueDeviceCertificate, createKeysAndCertificate } from './device-certificate.js';
 export { checkVerificationCertificate } from './verification-certificate.js';
 export type { PathCheck, PathInput, PathValidation } from './validate-certificate-path.js';
-export { PATH_CHECKS, checkDeviceCertificate, validateCertificatePath } from './validate-certificate-path.js';
+export { PATH_CHECKS, checkCaCertificate, checkDeviceCertificate, validateCertificatePath } from './validate-certificate-path.js';

@@ -170,6 +170,35 @@ function validityOf(cert: ParsedCertificate, role: string, now: Date): PathValid
   return VALID;
 }
 
+/** An issuer asserts CA:TRUE and, when keyUsage is present, keyCertSign (RFC 5280 §4.2.1.3, §4.2.1.9). */
+function issuerCapability(cert: ParsedCertificate, role: string, ext: Extensions): PathValidation {
+  if (!ext.isCa) return refuse('ISSUER_NOT_CA', `the ${label(cert, role)} is not a CA certificate (basicConstraints CA:TRUE is missing), so it cannot issue certificates`);
+  if (ext.keyUsage !== undefined && (ext.keyUsage & KEY_USAGE.keyCertSign) === 0) {
+    return refuse('ISSUER_KEY_USAGE', `the ${label(cert, role)} has a keyUsage without keyCertSign, so it cannot issue certificates`);
+  }
+  return VALID;
+}
+
+/**
+ * The rules a CA certificate obeys on its own, checked when it is registered (RegisterCACertificate) so that
+ * a CA no device path could be validated through is refused then rather than at each of its devices: its
+ * extensions decode, basicConstraints asserts CA:TRUE, keyUsage when present allows keyCertSign,
+ * pathLenConstraint when present is not negative (RFC 5280 §4.2.1.9: an INTEGER (0..MAX)), and no critical
+ * extension certgate does not process. The same checks, with the same names, as validateCertificatePath
+ * applies to the trust anchor and intermediates. Validity is checked by checkCertificateAcceptable.
+ */
+export function checkCaCertificate(ca: ParsedCertificate): PathValidation {
+  const role = 'CA certificate';
+  const ext = extensionsOf(ca, role);
+  if (isRefusal(ext)) return ext;
+  const canIssue = issuerCapability(ca, role, ext);
+  if (!canIssue.valid) return canIssue;
+  if (ext.pathLength !== undefined && ext.pathLength < 0) {
+    return refuse('MALFORMED_EXTENSION', `the ${label(ca, role)} has a pathLenConstraint of ${ext.pathLength}, which is negative (RFC 5280 §4.2.1.9)`);
+  }
+  return criticalExtensions(ca, role, ext);
+}
+
 /**
  * Validates the path device ← intermediates ← trustAnchor at `now` (RFC 5280 §6.1). The device's own rules
  * (checkDeviceCertificate) first, then every certificate's validity, the issuers' CA-ness, keyCertSign and
@@ -200,10 +229,8 @@ export async function validateCertificatePath(input: PathInput): Promise<PathVal
   for (const [i, { cert, role }] of issuers.entries()) {
     const ext = extensionsOf(cert, role);
     if (isRefusal(ext)) return ext;
-    if (!ext.isCa) return refuse('ISSUER_NOT_CA', `the ${label(cert, role)} is not a CA certificate (basicConstraints CA:TRUE is missing), so it cannot issue certificates`);
-    if (ext.keyUsage !== undefined && (ext.keyUsage & KEY_USAGE.keyCertSign) === 0) {
-      return refuse('ISSUER_KEY_USAGE', `the ${label(cert, role)} has a keyUsage without keyCertSign, so it cannot issue certificates`);
-    }
+    const canIssue = issuerCapability(cert, role, ext);
+    if (!canIssue.valid) return canIssue;
     const isAnchor = i === 0;
     if (!isAnchor) {
       const critical = criticalExtensions(cert, role, ext);

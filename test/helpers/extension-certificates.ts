@@ -78,3 +78,57 @@ export const DEFECT_REASON: Record<keyof typeof DEFECTIVE_DEVICE_EXTENSIONS, Reg
   'keyUsage without digitalSignature': /keyUsage without digitalSignature/,
   'an unknown critical extension': /critical extension certgate does not process \(1\.3\.6\.1\.4\.1\.55555\.7\)/,
 };
+
+/**
+ * A self-signed CA valid only between `startDate` and `endDate` (openssl `ca` dates, YYYYMMDDHHMMSSZ),
+ * with CA_EXTENSIONS: expired or not yet valid CAs (OpenSSL 3.0's `x509 -days` cannot go negative).
+ */
+export async function makeCaValidBetween(pki: TestPki, startDate: string, endDate: string): Promise<TestCa> {
+  const cn = `certgate dated CA ${unique()}`;
+  const { keyFile, csrFile, base } = await csrFor(pki, { CN: cn });
+  const cnfFile = `${base}-ca.cnf`;
+  await writeFile(join(pki.dir, `${base}-index.txt`), '');
+  await writeFile(join(pki.dir, `${base}-serial`), `10${unique()}\n`);
+  await writeFile(
+    join(pki.dir, cnfFile),
+    [
+      '[ca]',
+      'default_ca = dated',
+      '[dated]',
+      `database = ${join(pki.dir, `${base}-index.txt`)}`,
+      `new_certs_dir = ${pki.dir}`,
+      `serial = ${join(pki.dir, `${base}-serial`)}`,
+      'default_md = sha256',
+      'policy = anything',
+      'unique_subject = no',
+      'copy_extensions = none',
+      '[anything]',
+      'commonName = supplied',
+      '[ca_ext]',
+      ...CA_EXTENSIONS,
+      '',
+    ].join('\n'),
+  );
+  const certFile = `${base}.pem`;
+  await runOpenssl(
+    ['ca', '-batch', '-selfsign', '-config', cnfFile, '-in', csrFile, '-keyfile', keyFile, '-out', certFile, '-startdate', startDate, '-enddate', endDate, '-extensions', 'ca_ext', '-notext'],
+    pki.dir,
+  );
+  return { cn, ...(await files(pki, keyFile, certFile)) };
+}
+
+/** CA certificates RegisterCACertificate refuses for their own extensions, each with the lines that make it so. */
+export const DEFECTIVE_CA_EXTENSIONS = {
+  'a keyUsage without keyCertSign': ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature,cRLSign', 'subjectKeyIdentifier=hash'],
+  'an unknown critical extension': [...CA_EXTENSIONS, '1.3.6.1.4.1.55555.7=critical,ASN1:NULL'],
+  'a negative pathLenConstraint': ['2.5.29.19=critical,DER:30:06:01:01:FF:02:01:FF', ...CA_EXTENSIONS.slice(1)],
+  'a basicConstraints that cannot be decoded': ['2.5.29.19=critical,DER:04:00', ...CA_EXTENSIONS.slice(1)],
+} as const satisfies Record<string, readonly string[]>;
+
+/** What RegisterCACertificate's CertificateValidationException names for each defect. */
+export const CA_DEFECT_REASON: Record<keyof typeof DEFECTIVE_CA_EXTENSIONS, RegExp> = {
+  'a keyUsage without keyCertSign': /keyUsage without keyCertSign/,
+  'an unknown critical extension': /critical extension certgate does not process \(1\.3\.6\.1\.4\.1\.55555\.7\)/,
+  'a negative pathLenConstraint': /pathLenConstraint .*negative/,
+  'a basicConstraints that cannot be decoded': /extension that cannot be decoded/,
+};

@@ -1,4 +1,5 @@
 import {
+  certificateValidation,
   invalidRequest,
   iotArn,
   limitExceeded,
@@ -7,7 +8,7 @@ import {
   resourceAlreadyExists,
 } from '../../kernel/index.js';
 import type { Scope } from '../../kernel/index.js';
-import { checkCertificateAcceptable, checkIsCa, checkVerificationCertificate, parseCertificatePem } from '../../pki/index.js';
+import { checkCaCertificate, checkCertificateAcceptable, checkVerificationCertificate, parseCertificatePem } from '../../pki/index.js';
 import type { CaCertificate, CertificateMode, RegistrationConfig } from '../entities.js';
 import type { RegistryDeps } from '../registry-deps.js';
 import { checkRegistrationConfigTemplate } from '../provisioning-templates/check-registration-config.js';
@@ -27,14 +28,18 @@ export const MAX_CAS_WITH_SAME_SUBJECT = 10;
 /**
  * RegisterCACertificate. DEFAULT mode: proof of possession (a verification certificate whose CN is the
  * account's registration code, signed by the CA's key); unique per region. SNI_ONLY: no verification
- * certificate, may be registered in several accounts.
+ * certificate, may be registered in several accounts. In both modes the CA certificate itself must be
+ * acceptable (algorithm, key, validity) and obey the CA rules of pki's checkCaCertificate.
  */
 export async function registerCaCertificate(deps: RegistryDeps, scope: Scope, input: RegisterCaCertificateInput): Promise<CaCertificate> {
   const mode: CertificateMode = input.certificateMode ?? 'DEFAULT';
   const ca = parseCertificatePem(input.caCertificate);
   const now = deps.clock.now();
   checkCertificateAcceptable(ca, now);
-  checkIsCa(ca);
+  // The CA's own extensions (CA:TRUE, keyCertSign, pathLenConstraint, critical extensions), in both modes:
+  // a CA no device path could validate through is refused now, not at each of its devices.
+  const own = checkCaCertificate(ca);
+  if (!own.valid) throw certificateValidation(`The CA certificate cannot be registered: ${own.reason}`);
   if (mode === 'SNI_ONLY' && input.verificationCertificate) {
     throw invalidRequest('A verification certificate must not be given when certificateMode is SNI_ONLY');
   }
