@@ -56,7 +56,7 @@ export const SETTINGS = {
     flag: '--tls-security-policy <name>',
     env: 'CERTGATE_TLS_SECURITY_POLICY',
     default: DEFAULT_TLS_SECURITY_POLICY,
-    description: `TLS versions and cipher suites of the MQTT listeners and the HTTPS API, named as AWS IoT's security policies: ${TLS_SECURITY_POLICY_NAMES.join(', ')}`,
+    description: `TLS versions and cipher suites of the MQTT listeners (the data endpoints; the HTTPS API always keeps the default), named as AWS IoT's security policies: ${TLS_SECURITY_POLICY_NAMES.join(', ')}`,
   },
   apiPort: { flag: '--api-port <port>', env: 'CERTGATE_API_PORT', default: '9080', description: 'control-plane (AWS IoT REST API) port; 0 = random' },
   mqttPort: { flag: '--mqtt-port <port>', env: 'CERTGATE_MQTT_PORT', default: '8883', description: 'MQTT over mutual TLS port; 0 = random' },

@@ -147,7 +147,9 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
     const servedRegions = [config.region, ...(config.extraRegions ?? []).filter((r) => r !== config.region)];
     const tlsPolicyName = config.tlsSecurityPolicy ?? DEFAULT_TLS_SECURITY_POLICY;
     const tlsPolicy = tlsPolicyOptions(tlsPolicyName);
-    const https = await apiHttpsOptions(config, cas, tlsPolicy, clock.now());
+    // --tls-security-policy is the data endpoints' setting, as AWS's security policies are domain
+    // configurations'; the control plane (it returns private keys) always keeps certgate's default.
+    const https = await apiHttpsOptions(config, cas, tlsPolicyOptions(DEFAULT_TLS_SECURITY_POLICY), clock.now());
 
     const events = createRegistryEvents((e) => logger.error({ err: e }, 'registry event listener failed'));
     const deps: RegistryDeps = {

@@ -220,9 +220,7 @@ describe('issue 10 #12: TLS as AWS\'s security policies', () => {
         for (const column of columns) {
           const ports: Array<{ listener: string; port: number; alpn?: string }> = column.port === '443'
             ? [{ listener: 'alpn', port: server.alpnPort!, alpn: 'x-amzn-mqtt-ca' }]
-            : columns.length > 1
-              ? [{ listener: 'mqtt', port: server.mqttPort! }, { listener: 'api', port: portOf(server.apiUrl) }]
-              : [{ listener: 'mqtt', port: server.mqttPort! }];
+            : [{ listener: 'mqtt', port: server.mqttPort! }];
           for (const { listener, port, alpn } of ports) {
             const where = `${policy} (AWS column ${column.port}) on ${listener}`;
             const tls12 = column.ticks.has('TLS 1.2');
@@ -239,6 +237,13 @@ describe('issue 10 #12: TLS as AWS\'s security policies', () => {
               assert.equal(await handshake(port, { tls: old, suite: 'ECDHE-RSA-AES128-SHA', ...(alpn !== undefined ? { alpn } : {}) }), false, `TLS ${old} negotiated: ${where}`);
             }
           }
+        }
+        // AWS's security policies are the data endpoints' (domain configurations); the control plane, which
+        // returns private keys, stays on certgate's forward-secret AEAD default whatever devices need.
+        const api = portOf(server.apiUrl);
+        assert.equal(await handshake(api, { tls: '1.2', suite: 'ECDHE-RSA-AES128-GCM-SHA256' }), true, `${policy}: API refused a forward-secret AEAD suite`);
+        for (const suite of ['AES128-SHA', 'AES128-GCM-SHA256', 'ECDHE-RSA-AES128-SHA']) {
+          assert.equal(await handshake(api, { tls: '1.2', suite }), false, `issue 10 #12 (review): a legacy data-plane policy (${policy}) also downgraded the API to ${suite}`);
         }
       } finally {
         await server.stop();
