@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessLog, AccessRecord } from '../access/index.js';
-import { parseRawUrl, renderAwsError, verifySigV4 } from '../api/index.js';
+import { parseRawUrl, renderAwsError, unservedRegionError, verifySigV4 } from '../api/index.js';
 import type { AwsErrorResponse } from '../api/index.js';
 import { invalidRequest } from '../kernel/index.js';
 import type { Clock, Logger } from '../kernel/index.js';
@@ -20,6 +20,8 @@ export interface AccessRecordsRouteDeps {
    * Only it is shown the refusals placed in no account (see `visibleRecords`); without it, nobody is.
    */
   readonly operatorAccountId?: string | undefined;
+  /** The regions this server serves (--region, --extra-regions): a request signed for another is refused, as every operation is. */
+  readonly servedRegions?: readonly string[] | undefined;
 }
 
 function single(query: Readonly<Record<string, readonly string[]>>, name: string): string | undefined {
@@ -92,6 +94,7 @@ export function registerAccessRecordsRoute(app: FastifyInstance, deps: AccessRec
           { method: 'GET', rawPath, query, headers: request.raw.headersDistinct, body: Buffer.alloc(0) },
           { lookup: deps.authenticate, clock: deps.clock },
         );
+        if (deps.servedRegions !== undefined && !deps.servedRegions.includes(verified.region)) throw unservedRegionError(verified.region);
         const clientId = single(query, 'clientId');
         const certificateId = single(query, 'certificateId')?.toLowerCase();
         if (clientId === undefined && certificateId === undefined) throw invalidRequest('Give clientId or certificateId.');

@@ -206,7 +206,7 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
     };
     const app = createApiServer({ operations: createIotOperations(deps), authenticate, clock, logger, servedRegions, ...(https !== undefined ? { https } : {}) });
     opened.push(() => app.close());
-    registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger, operatorAccountId: account.accountId });
+    registerAccessRecordsRoute(app, { accessLog: dataPlane.accessLog, authenticate, clock, logger, operatorAccountId: account.accountId, servedRegions });
     try {
       await app.listen({ host: config.apiHost, port: config.apiPort });
     } catch (e) {

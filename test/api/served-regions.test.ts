@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateThingCommand, DescribeEndpointCommand, ListThingsCommand } from '@aws-sdk/client-iot';
-import { startCertgate } from '../helpers/certgate-process.js';
+import { runCertgateCli, startCertgate } from '../helpers/certgate-process.js';
 import type { RunningCertgate } from '../helpers/certgate-process.js';
 import { createDevice, deviceClientOptions, tryConnectWith } from '../helpers/device.js';
 import { awsCli, expectIotError, iotClient } from '../helpers/iot-clients.js';
@@ -30,6 +30,14 @@ describe('issue 10 #11: regions are the operator\'s', () => {
     assert.match(cli.stderr, /InvalidSignatureException/);
     const things = await iotClient(server).send(new ListThingsCommand({}));
     assert.deepEqual((things.things ?? []).map((t) => t.thingName), []);
+  });
+
+  it('issue 10 #11 (review): GET /certgate/access-records (certgate why) signed for an unserved region is refused like any operation', async () => {
+    const res = await runCertgateCli(['why', 'some-client', '--data-dir', server.dataDir, '--endpoint-url', server.apiUrl, '--region', 'zz-evil-1', '--json']);
+    assert.notEqual(res.code, 0, `certgate why answered for an unserved region: ${res.stdout}`);
+    assert.match(res.stderr, /InvalidSignatureException|valid region/);
+    const served = await runCertgateCli(['why', 'some-client', '--data-dir', server.dataDir, '--endpoint-url', server.apiUrl, '--region', 'eu-west-1', '--json']);
+    assert.equal(served.code, 0, served.stderr);
   });
 
   it('--region and --extra-regions are served: DescribeEndpoint names a host the server certificate covers', async () => {
