@@ -134,6 +134,15 @@ describe('issue 10 #13: the pre-provisioning hook invoker (real loopback servers
     allowed.answer = () => ({ status: 200, body: { allowProvisioning: true } });
   });
 
+  it("issue 10 #13 (review): a name resolving to a private address listed for another account is not called", async () => {
+    const hook = createHttpPreProvisioningHook({
+      allow: parseHookAllowList(`${ACCOUNT_A}=a-hooks.example:8080, ${ACCOUNT_B}=10.1.2.3:8080`),
+      resolve: async () => [{ address: '10.1.2.3', family: 4 }],
+    });
+    const why = await refusal(hook.invoke('http://a-hooks.example:8080/hook', inputOf(ACCOUNT_A), scopeOf(ACCOUNT_A)));
+    assert.match(why, /10\.1\.2\.3 is a private address; such an address is used only when listed itself/);
+  });
+
   it('issue 10 #13 (review): a path prefix matches whole segments; dot segments, backslashes and encoded slashes are refused', async () => {
     allowed.calls.length = 0;
     const base = `http://${allowed.allowEntry}`;
