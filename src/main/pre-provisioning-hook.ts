@@ -14,7 +14,11 @@ import type { PreProvisioningHookInvoker, PreProvisioningHookInput, PreProvision
  * a non-2xx status, a redirect, a malformed or oversized answer — rejects, which the flow treats as a denial.
  *
  * Templates are written by tenants, so the hook is a request certgate makes on a tenant's behalf (issue 10 #13,
- * SSRF). It goes only to a host:port the operator lists in --provisioning-hook-allow; the name is resolved,
+ * SSRF). It goes only where an entry of --provisioning-hook-allow covers the URL's scheme, host, port and path
+ * for the template's own account (an entry may name an account; one that does not is shared by every account,
+ * and an answer's parameterOverrides reach the device that asked — so a hook listed for one tenant must not
+ * answer another's). Paths match by whole segments, and a URL whose path a server could read differently (dot
+ * segments, backslashes, encoded slashes, dots or percent signs) is refused. The name is resolved,
  * every candidate address checked, and the connection made to the checked address itself (a second DNS
  * answer cannot send it elsewhere); an address that is not globally routable (loopback, private, link-local,
  * cloud metadata, unique-local, …) is used only when that address is listed itself, as an IP literal. No
