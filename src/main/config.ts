@@ -93,11 +93,11 @@ export const SETTINGS = {
     description: 'fleet provisioning: lifetime of a certificateOwnershipToken; a certificate created over MQTT and not provisioned by then is deleted (AWS: 3600)',
   },
   provisioningHookAllow: {
-    flag: '--provisioning-hook-allow <hosts>',
+    flag: '--provisioning-hook-allow <entries>',
     env: 'CERTGATE_PROVISIONING_HOOK_ALLOW',
     default: '',
     description:
-      'fleet provisioning: comma-separated host[:port] that pre-provisioning hook URLs may call (no port: 80/443); a loopback, private or link-local address only when listed itself as an IP',
+      "fleet provisioning: the pre-provisioning hook URLs certgate may call, comma-separated [<account-id>=][http(s)://]host[:port][/path-prefix]: the templates of that account only (none: every account's, a warning at startup), that scheme (none: both), that port (none: 80/443), that path or below it by whole segments (none: any path); a loopback, private or link-local address only when listed itself as an IP; hook URLs with dot segments, backslashes or encoded slashes, dots or percent signs are refused",
   },
   fleetRequestRate: {
     flag: '--fleet-request-rate <per-second>',

@@ -12,7 +12,7 @@ import {
 } from '../provisioning/index.js';
 import type { FleetLimits, FleetProvisioning } from '../provisioning/index.js';
 import type { RegistryDeps } from '../registry/registry-deps.js';
-import { createHttpPreProvisioningHook } from './pre-provisioning-hook.js';
+import { createHttpPreProvisioningHook, formatHookAllowEntry, PROVISIONING_HOOK_ALLOW_FLAG } from './pre-provisioning-hook.js';
 import type { HttpPreProvisioningHookOptions } from './pre-provisioning-hook.js';
 
 /**
@@ -45,6 +45,15 @@ export function createFleetProvisioningService(opts: {
   readonly limits?: FleetLimits | undefined;
 }): FleetProvisioningService {
   const tokenTtlMs = (opts.tokenTtlSeconds ?? DEFAULT_FLEET_TOKEN_TTL_SECONDS) * 1000;
+  // Said whenever there is such an entry, not only when several accounts exist now: accounts can be created
+  // while certgate runs, and the entry would silently become shared.
+  const shared = (opts.hook?.allow ?? []).filter((e) => e.accountId === undefined);
+  if (shared.length > 0) {
+    opts.registry.logger.warn(
+      { entries: shared.map(formatHookAllowEntry) },
+      `${PROVISIONING_HOOK_ALLOW_FLAG}: entries without an account are shared by every account: any account's template may call them and use their answers; write <account-id>=<entry> to allow a hook to one account`,
+    );
+  }
   const fleet = createFleetProvisioning({
     registry: opts.registry,
     tokens: createOwnershipTokens(deriveOwnershipTokenKey(opts.masterKey), tokenTtlMs),

@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import type { AccessRecord } from '../access/index.js';
+import type { Scope } from '../kernel/index.js';
 import type { PreProvisioningHookInvoker, PreProvisioningHookInput, PreProvisioningHookResult } from '../provisioning/index.js';
 
 /**
@@ -13,7 +14,11 @@ import type { PreProvisioningHookInvoker, PreProvisioningHookInput, PreProvision
  * a non-2xx status, a redirect, a malformed or oversized answer — rejects, which the flow treats as a denial.
  *
  * Templates are written by tenants, so the hook is a request certgate makes on a tenant's behalf (issue 10 #13,
- * SSRF). It goes only to a host:port the operator lists in --provisioning-hook-allow; the name is resolved,
+ * SSRF). It goes only where an entry of --provisioning-hook-allow covers the URL's scheme, host, port and path
+ * for the template's own account (an entry may name an account; one that does not is shared by every account,
+ * and an answer's parameterOverrides reach the device that asked — so a hook listed for one tenant must not
+ * answer another's). Paths match by whole segments, and a URL whose path a server could read differently (dot
+ * segments, backslashes, encoded slashes, dots or percent signs) is refused. The name is resolved,
  * every candidate address checked, and the connection made to the checked address itself (a second DNS
  * answer cannot send it elsewhere); an address that is not globally routable (loopback, private, link-local,
  * cloud metadata, unique-local, …) is used only when that address is listed itself, as an IP literal. No
@@ -26,36 +31,88 @@ export const PRE_PROVISIONING_HOOK_TIMEOUT_MS = 5_000;
 export const PRE_PROVISIONING_HOOK_MAX_ANSWER_BYTES = 64 * 1024;
 export const PROVISIONING_HOOK_ALLOW_FLAG = '--provisioning-hook-allow';
 
-/** One entry of --provisioning-hook-allow: a host (as a URL hostname: lower case, IPv6 in brackets) and a port. */
+/**
+ * One entry of --provisioning-hook-allow, `[<account-id>=][http(s)://]host[:port][/path-prefix]`. Each part
+ * narrows the entry; a part left out means "any": an entry without an account is shared by every account,
+ * which is why the service warns about such entries at startup.
+ */
 export interface HookAllowEntry {
+  /** Only templates of this account may call it; undefined: the templates of every account. */
+  readonly accountId?: string;
+  /** Only this scheme; undefined: http and https. */
+  readonly scheme?: 'http' | 'https';
+  /** As a URL hostname: lower case, IPv6 in brackets. */
   readonly hostname: string;
   /** undefined: the scheme's default port only (80 for http, 443 for https). */
   readonly port?: number;
+  /** Only this path and the paths below it, segment by segment (`/a` covers `/a` and `/a/b`, not `/ab`); undefined: any path. */
+  readonly pathPrefix?: string;
   /** The entry is an IP literal: that address may be used even when it is not globally routable. */
   readonly isAddress: boolean;
 }
 
-const ENTRY = /^(\[[0-9A-Fa-f:.]+\]|[^\s:/?#@[\]]+)(?::(\d{1,5}))?$/;
+export const HOOK_ALLOW_SYNTAX = '[<account-id>=][http(s)://]host[:port][/path-prefix]';
 
-/** Parses `host[:port],...` (IPv6 as `[addr]` or `[addr]:port`). Throws an Error naming the bad entry. */
+const ENTRY = /^(?:(\d{12})=)?(?:(https?):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/?#@[\]\\=]+)(?::(\d{1,5}))?(\/[^?#]*)?$/i;
+
+/**
+ * Parses `entry,...`, each `[<account-id>=][http(s)://]host[:port][/path-prefix]` (a bare IPv6 address may
+ * stand without brackets when nothing follows it). Throws an Error naming the bad entry.
+ */
 export function parseHookAllowList(text: string): HookAllowEntry[] {
   const out: HookAllowEntry[] = [];
   for (const raw of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const bareV6 = isIP(raw) === 6 ? `[${raw}]` : raw;
-    const m = ENTRY.exec(bareV6);
-    const port = m?.[2] === undefined ? undefined : Number(m[2]);
+    const bad = (why?: string): Error => new Error(`'${raw}' is not ${HOOK_ALLOW_SYNTAX}${why !== undefined ? ` (${why})` : ''} (an IPv6 address as [addr]:port)`);
+    const account = /^(\d{12})=(.*)$/.exec(raw);
+    const rest = account?.[2] ?? raw;
+    const m = ENTRY.exec(isIP(rest) === 6 ? `${account !== null ? `${account[1]}=` : ''}[${rest}]` : raw);
+    if (m === null) throw bad();
+    const port = m[4] === undefined ? undefined : Number(m[4]);
     let hostname: string | undefined;
     try {
-      hostname = m?.[1] === undefined ? undefined : new URL(`http://${m[1]}/`).hostname;
+      hostname = m[3] === undefined ? undefined : new URL(`http://${m[3]}/`).hostname;
     } catch {
       hostname = undefined;
     }
-    if (hostname === undefined || hostname === '' || (port !== undefined && (port < 1 || port > 65535))) {
-      throw new Error(`'${raw}' is not host[:port] (an IPv6 address as [addr]:port)`);
+    if (hostname === undefined || hostname === '' || (port !== undefined && (port < 1 || port > 65535))) throw bad();
+    let pathPrefix: string | undefined;
+    if (m[5] !== undefined) {
+      const problem = pathProblem(m[5]) ?? (m[5].includes('//') ? 'an empty path segment' : undefined);
+      if (problem !== undefined) throw bad(`its path has ${problem}`);
+      if (new URL(`http://h${m[5]}`).pathname !== m[5]) throw bad('its path has characters that must be percent-encoded');
+      const trimmed = m[5].replace(/\/+$/, '');
+      pathPrefix = trimmed === '' ? undefined : trimmed;
     }
-    out.push({ hostname, ...(port !== undefined ? { port } : {}), isAddress: isIP(unbracket(hostname)) !== 0 });
+    const scheme = m[2]?.toLowerCase() as 'http' | 'https' | undefined;
+    out.push({
+      ...(m[1] !== undefined ? { accountId: m[1] } : {}),
+      ...(scheme !== undefined ? { scheme } : {}),
+      hostname,
+      ...(port !== undefined ? { port } : {}),
+      ...(pathPrefix !== undefined ? { pathPrefix } : {}),
+      isAddress: isIP(unbracket(hostname)) !== 0,
+    });
   }
   return out;
+}
+
+/** An entry as written in --provisioning-hook-allow (normalized). */
+export function formatHookAllowEntry(e: HookAllowEntry): string {
+  return `${e.accountId !== undefined ? `${e.accountId}=` : ''}${e.scheme !== undefined ? `${e.scheme}://` : ''}${e.hostname}${e.port !== undefined ? `:${e.port}` : ''}${e.pathPrefix ?? ''}`;
+}
+
+/**
+ * What makes a URL path ambiguous between certgate and the server behind the hook, which may decode or
+ * normalize it differently: dot segments (plain, percent-encoded or with `;parameters`), backslashes (a slash to some servers),
+ * encoded slashes, backslashes, dots and percent signs (decoded once more, they become any of those).
+ */
+function pathProblem(path: string): string | undefined {
+  // `..;x` too: some servers drop a segment's `;parameters` before resolving dot segments.
+  if (path.split(/[/\\]/).some((seg) => /^(?:\.|%2e){1,2}(?:;.*)?$/i.test(seg))) return 'a dot segment (. or ..)';
+  if (path.includes('\\')) return 'a backslash';
+  if (/%(?:2f|5c)/i.test(path)) return 'an encoded slash or backslash (%2F, %5C)';
+  if (/%(?:2e|25)/i.test(path)) return 'an encoded dot or percent sign (%2E, %25)';
+  return undefined;
 }
 
 function unbracket(hostname: string): string {
@@ -130,14 +187,14 @@ export function createHttpPreProvisioningHook(opts: HttpPreProvisioningHookOptio
   const resolveHost = opts.resolve ?? systemResolver;
   const now = opts.now ?? (() => new Date());
 
-  const record = (input: PreProvisioningHookInput, why: string): void => {
+  const record = (scope: Scope, input: PreProvisioningHookInput, why: string): void => {
     if (opts.record === undefined) return;
-    const arn = /^arn:[^:]+:iot:([^:]*):(\d{12}):/.exec(input.templateArn);
     opts.record({
       at: now(),
       kind: 'publish',
       outcome: 'denied',
-      ...(arn?.[1] !== undefined && arn[2] !== undefined ? { region: arn[1], accountId: arn[2] } : {}),
+      region: scope.region,
+      accountId: scope.accountId,
       certificateId: input.claimCertificateId,
       clientId: input.clientId,
       resource: input.templateArn,
@@ -146,44 +203,52 @@ export function createHttpPreProvisioningHook(opts: HttpPreProvisioningHookOptio
   };
 
   return {
-    async invoke(targetArn: string, input: PreProvisioningHookInput): Promise<PreProvisioningHookResult> {
+    async invoke(targetArn: string, input: PreProvisioningHookInput, scope: Scope): Promise<PreProvisioningHookResult> {
       let answer: PreProvisioningHookResult;
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(), timeoutMs);
       try {
-        answer = await call(targetArn, input, deadline.signal);
+        answer = await call(targetArn, input, scope.accountId, deadline.signal);
       } catch (e) {
         const why = deadline.signal.aborted
           ? `pre-provisioning hook ${shown(targetArn)} did not answer within ${timeoutMs} ms`
           : e instanceof Error ? e.message : String(e);
-        record(input, `fleet provisioning RegisterThing: ${why}`);
+        record(scope, input, `fleet provisioning RegisterThing: ${why}`);
         throw new Error(why, { cause: e });
       } finally {
         clearTimeout(timer);
       }
       if (!answer.allowProvisioning) {
-        record(input, `fleet provisioning RegisterThing: the pre-provisioning hook ${shown(targetArn)} answered allowProvisioning: false`);
+        record(scope, input, `fleet provisioning RegisterThing: the pre-provisioning hook ${shown(targetArn)} answered allowProvisioning: false`);
       }
       return answer;
     },
   };
 
-  async function call(targetArn: string, input: PreProvisioningHookInput, signal: AbortSignal): Promise<PreProvisioningHookResult> {
+  async function call(targetArn: string, input: PreProvisioningHookInput, accountId: string, signal: AbortSignal): Promise<PreProvisioningHookResult> {
     const url = hookUrl(targetArn);
-    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-    const listed = opts.allow.filter((e) => e.hostname === url.hostname && portAllowed(e, url, port));
-    if (listed.length === 0) {
+    const target: HookTarget = {
+      accountId,
+      scheme: url.protocol === 'https:' ? 'https' : 'http',
+      hostname: url.hostname,
+      port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+      path: url.pathname,
+    };
+    if (!opts.allow.some((e) => entryAllows(e, target, target.hostname))) {
+      const where = `${target.scheme}://${target.hostname}:${target.port}${target.path}`;
       throw new Error(
-        `pre-provisioning hook ${shown(targetArn)} not called: ${url.hostname}:${port} is not in ${PROVISIONING_HOOK_ALLOW_FLAG}` +
-          (opts.allow.length === 0 ? ' (empty: no hook may be called)' : ''),
+        `pre-provisioning hook ${shown(targetArn)} not called: ` +
+          (opts.allow.length === 0
+            ? `${where} is not in ${PROVISIONING_HOOK_ALLOW_FLAG} (empty: no hook may be called)`
+            : `not allowed for account ${accountId}: no entry of ${PROVISIONING_HOOK_ALLOW_FLAG} for this account or for every account covers ${where}`),
       );
     }
-    const target = await abortable(checkedAddress(url, port), signal);
-    return post(url, target, port, JSON.stringify(input), signal);
+    const address = await abortable(checkedAddress(url, target), signal);
+    return post(url, address, target.port, JSON.stringify(input), signal);
   }
 
-  /** Resolve, then keep the first address that is globally routable or listed itself (as an IP literal with this port). */
-  async function checkedAddress(url: URL, port: number): Promise<{ address: string; family: 4 | 6 }> {
+  /** Resolve, then keep the first address that is globally routable or listed itself (as an IP literal covering this target). */
+  async function checkedAddress(url: URL, target: HookTarget): Promise<{ address: string; family: 4 | 6 }> {
     const host = unbracket(url.hostname);
     const candidates = isIP(host) !== 0 ? [{ address: host, family: isIP(host) }] : await resolveHost(host);
     const refused: string[] = [];
@@ -191,20 +256,20 @@ export function createHttpPreProvisioningHook(opts: HttpPreProvisioningHookOptio
       const family = isIP(c.address);
       if (family !== 4 && family !== 6) continue;
       const kind = nonGlobalAddressKind(c.address);
-      if (kind === undefined || addressListed(c.address, family, url, port)) return { address: c.address, family };
+      if (kind === undefined || addressListed(c.address, family, target)) return { address: c.address, family };
       refused.push(`${c.address} is ${kind}`);
     }
     throw new Error(
       `pre-provisioning hook ${shown(url.href)} not called: ` +
         (refused.length === 0
           ? `${host} did not resolve to an address`
-          : `${refused.join('; ')}; such an address is used only when listed itself in ${PROVISIONING_HOOK_ALLOW_FLAG} (e.g. ${family6(refused[0] ?? '')}:${port})`),
+          : `${refused.join('; ')}; such an address is used only when listed itself in ${PROVISIONING_HOOK_ALLOW_FLAG} (e.g. ${family6(refused[0] ?? '')}:${target.port})`),
     );
   }
 
-  function addressListed(address: string, family: 4 | 6, url: URL, port: number): boolean {
+  function addressListed(address: string, family: 4 | 6, target: HookTarget): boolean {
     const hostname = new URL(`http://${family === 6 ? `[${address}]` : address}/`).hostname;
-    return opts.allow.some((e) => e.isAddress && e.hostname === hostname && portAllowed(e, url, port));
+    return opts.allow.some((e) => e.isAddress && entryAllows(e, target, hostname));
   }
 
   function post(url: URL, target: { address: string; family: 4 | 6 }, port: number, body: string, signal: AbortSignal): Promise<PreProvisioningHookResult> {
@@ -288,11 +353,33 @@ function hookUrl(targetArn: string): URL {
     throw new Error(`pre-provisioning hook target ${shown(targetArn)} is not an http(s) URL (certgate cannot invoke Lambda functions)`);
   }
   if (url.username !== '' || url.password !== '') throw new Error(`pre-provisioning hook target ${shown(targetArn)} carries credentials in its URL`);
+  // The path as written, before the URL parser resolved dot segments and turned backslashes into slashes: a path
+  // prefix in the allow list must cover what the hook's server will see, however it decodes and normalizes.
+  if (/[\x00-\x20\x7f]/.test(targetArn)) throw new Error(`pre-provisioning hook ${shown(targetArn)} not called: its URL has a space or control character`);
+  const written = /^[a-z][a-z0-9+.-]*:[/\\]*[^/\\?#]*([^?#]*)/i.exec(targetArn)?.[1] ?? '';
+  const problem = pathProblem(written);
+  if (problem !== undefined) throw new Error(`pre-provisioning hook ${shown(targetArn)} not called: its path has ${problem}`);
   return url;
 }
 
-function portAllowed(entry: HookAllowEntry, url: URL, port: number): boolean {
-  return entry.port !== undefined ? entry.port === port : port === (url.protocol === 'https:' ? 443 : 80);
+/** What a hook call is, for matching against the allow list. */
+interface HookTarget {
+  readonly accountId: string;
+  readonly scheme: 'http' | 'https';
+  readonly hostname: string;
+  readonly port: number;
+  readonly path: string;
+}
+
+/** The entry covers the target reached at `hostname` (the URL's host, or the address it resolved to). */
+function entryAllows(e: HookAllowEntry, t: HookTarget, hostname: string): boolean {
+  return (
+    (e.accountId === undefined || e.accountId === t.accountId) &&
+    (e.scheme === undefined || e.scheme === t.scheme) &&
+    e.hostname === hostname &&
+    t.port === (e.port ?? (t.scheme === 'https' ? 443 : 80)) &&
+    (e.pathPrefix === undefined || t.path === e.pathPrefix || t.path.startsWith(`${e.pathPrefix}/`))
+  );
 }
 
 function family6(address: string): string {

@@ -56,7 +56,24 @@ describe('resolveServeConfig', () => {
     assert.throws(() => resolveServeConfig({ tlsSecurityPolicy: 'TLS1' }, {}, '/'), (e: unknown) => e instanceof StartupError && /--tls-security-policy: 'TLS1'/.test(e.message));
   });
 
-  it('names the offending flag or variable in a StartupError', () => {
+  it('issue 10 #13 (review): --provisioning-hook-allow entries may name an account, a scheme and a path prefix', () => {
+    const c = resolveServeConfig({}, { CERTGATE_PROVISIONING_HOOK_ALLOW: '222222222222=https://hooks.example.com/tenants/b, 10.0.0.5:8080' }, '/cwd');
+    assert.deepEqual(c.provisioningHookAllow, [
+      { accountId: '222222222222', scheme: 'https', hostname: 'hooks.example.com', pathPrefix: '/tenants/b', isAddress: false },
+      { hostname: '10.0.0.5', port: 8080, isAddress: true },
+    ]);
+    assert.equal(resolveServeConfig({ provisioningHookAllow: '' }, {}, '/cwd').provisioningHookAllow, undefined);
+    assert.throws(
+      () => resolveServeConfig({ provisioningHookAllow: '222222222222=hooks.example.com/a/../b' }, {}, '/cwd'),
+      (e: unknown) => e instanceof StartupError && /--provisioning-hook-allow.*dot segment/.test(e.message),
+    );
+    assert.throws(
+      () => resolveServeConfig({}, { CERTGATE_PROVISIONING_HOOK_ALLOW: '1234=hooks.example.com' }, '/cwd'),
+      (e: unknown) => e instanceof StartupError && /CERTGATE_PROVISIONING_HOOK_ALLOW.*\[<account-id>=\]/.test(e.message),
+    );
+  });
+
+    it('names the offending flag or variable in a StartupError', () => {
     assert.throws(() => resolveServeConfig({ apiPort: '70000' }, {}, '/'), (e: unknown) => e instanceof StartupError && /--api-port: '70000'/.test(e.message));
     assert.throws(() => resolveServeConfig({}, { CERTGATE_REGION: 'Mars' }, '/'), (e: unknown) => e instanceof StartupError && /CERTGATE_REGION/.test(e.message));
     assert.throws(() => resolveServeConfig({ logLevel: 'loud' }, {}, '/'), StartupError);

@@ -123,7 +123,7 @@ export interface HookCall {
 export interface TestHook {
   readonly url: string;
   readonly port: number;
-  /** The `--provisioning-hook-allow` entry that lets certgate call this hook (`127.0.0.1:<port>`). */
+  /** The `--provisioning-hook-allow` entry that lets certgate call this hook for every account (`127.0.0.1:<port>`); `<account-id>=http://<allowEntry>/<path>` scopes it. */
   readonly allowEntry: string;
   readonly calls: HookCall[];
   /** What the hook answers next: status and JSON body, or raw bytes and extra headers; never answers when `hang`. */

@@ -160,7 +160,7 @@ export function createFleetProvisioning(deps: FleetProvisioningDeps): FleetProvi
             templateArn: template.templateArn,
             clientId: req.clientId,
             parameters,
-          });
+          }, req.scope);
         } catch (e) {
           throw new FleetRejection(403, 'AccessDenied', 'The pre-provisioning hook failed; provisioning is denied', { cause: e });
         }

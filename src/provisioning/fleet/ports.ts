@@ -48,5 +48,6 @@ export interface PreProvisioningHookResult {
  * or answers something malformed — the flow treats every rejection as a denial (deny by default).
  */
 export interface PreProvisioningHookInvoker {
-  invoke(targetArn: string, input: PreProvisioningHookInput): Promise<PreProvisioningHookResult>;
+  /** `scope`: the template's account and region — whose hook this is (an operator may allow a hook to one account only). */
+  invoke(targetArn: string, input: PreProvisioningHookInput, scope: Scope): Promise<PreProvisioningHookResult>;
 }
