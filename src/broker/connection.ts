@@ -52,6 +52,8 @@ export class Connection implements SessionSink, OnlineClient {
   clientId = '';
   session: Session | undefined = undefined;
   auth: ConnectionAuthorization | undefined = undefined;
+  /** A registry event changed thing values while CONNECT was being authorized: refresh once set up. */
+  thingValuesChanged = false;
   will: LastWill | undefined = undefined;
   willDelaySeconds = 0;
   /** Session expiry from CONNECT; 0 forbids a non-zero value at DISCONNECT [MQTT-3.14.2-2]. */

@@ -273,6 +273,11 @@ export function createBroker(deps: BrokerDeps): Broker {
 
   async function refreshThingValues(scope: Scope, changed: { readonly principal?: string; readonly thingName?: string }): Promise<number> {
     const key = namespaceKey(scope);
+    // Connections still in CONNECT may have read the values before the change: they refresh once set up
+    // (handlers/connect.ts). Their thing is not known yet, so a thing change marks every one in the account.
+    for (const c of connections) {
+      if (c.state === 'connecting' && c.ns.key === key && (changed.thingName !== undefined || c.principal.certificateArn === changed.principal)) c.thingValuesChanged = true;
+    }
     const targets = [...connections].filter(
       (c) =>
         c.ns.key === key &&

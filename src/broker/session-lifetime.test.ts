@@ -215,6 +215,28 @@ describe('revocation and the periodic re-check', () => {
   });
 });
 
+describe('thing values changing during CONNECT', () => {
+  it('issue 10 review #2: a registry change of thing values during CONNECT refreshes the connection once it is set up', async () => {
+    const release = h.holdAuthorization('dave');
+    let raw: RawClient | undefined;
+    try {
+      raw = await rawClient(h.url('dave'), 5);
+      raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'tv2-dave', clean: true, keepalive: 60 });
+      // CONNECT is being authorized (its thing values read) when AttachThingPrincipal changes them.
+      await until(() => h.authorizing.includes('tv2-dave'));
+      await h.broker.refreshThingValues(SCOPE_A, { principal: `arn:aws:iot:us-east-1:${ACCOUNT_A}:cert/cert-dave` });
+      release();
+      const connack = await raw.next();
+      assert.ok(connack.cmd === 'connack');
+      assert.equal(connack.reasonCode, 0);
+      await until(() => h.refreshed.includes('tv2-dave'));
+    } finally {
+      release();
+    }
+    if (raw !== undefined) await bye(raw);
+  });
+});
+
 describe('failures inside CONNECT', () => {
   it('issue 10 review #7: an exception while accepting a CONNECT closes the connection (server error), the process lives', async () => {
     const raw = await rawClient(h.url('gus'), 5);

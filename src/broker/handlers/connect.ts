@@ -102,6 +102,11 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   }
   conn.record('connect', 'allowed', `client/${clientId}`, decision.reasons);
   conn.auth = auth;
+  if (conn.thingValuesChanged && auth.refresh !== undefined) {
+    // The registry changed thing values while this CONNECT read them (broker refreshThingValues).
+    conn.thingValuesChanged = false;
+    auth.refresh().catch((err: unknown) => conn.ctx.logger.error({ err, clientId }, 'broker: refreshing thing policy variables failed'));
+  }
   const now = conn.now();
   const v5 = conn.protocolVersion === 5;
   const props = packet.properties;

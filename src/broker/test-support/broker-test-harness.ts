@@ -47,6 +47,12 @@ export interface Harness {
   failAdmission(name: string, fail: boolean): void;
   /** Every peer admission was asked about, latest last. */
   readonly admittedPeers: ConnectionPeer[];
+  /** The next authorizations (CONNECT) of `name` wait until the returned function is called. */
+  holdAuthorization(name: string): () => void;
+  /** Client ids whose CONNECT was authorized (asked; the answer may be held), in order. */
+  readonly authorizing: string[];
+  /** Client ids whose thing values were read again (ConnectionAuthorization.refresh), in order. */
+  readonly refreshed: string[];
   connect(name: string, options: IClientOptions): Promise<MqttClient>;
   close(): Promise<void>;
 }
@@ -71,6 +77,18 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
   const held = new Map<string, Promise<void>>();
   const failing = new Set<string>();
   const admittedPeers: ConnectionPeer[] = [];
+  const heldAuthorizations = new Map<string, Promise<void>>();
+  const refreshed: string[] = [];
+  const authorizing: string[] = [];
+  const hold = (map: Map<string, Promise<void>>, name: string): (() => void) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    map.set(name, held);
+    return () => {
+      if (map.get(name) === held) map.delete(name);
+      release();
+    };
+  };
   const access: DeviceAccess = {
     async admit(peer) {
       admittedPeers.push(peer);
@@ -90,8 +108,11 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
       };
       return { admitted: true, principal };
     },
-    authorize(principal, connect) {
+    async authorize(principal, connect) {
       const name = principal.certificateId.slice('cert-'.length);
+      authorizing.push(connect.clientId);
+      const held = heldAuthorizations.get(name);
+      if (held !== undefined) await held;
       const policies = compiled.get(name) ?? [];
       const context = { values: { 'iot:ClientId': connect.clientId } };
       const ask = (action: string, type: 'client' | 'topic' | 'topicfilter', id: string): Decision =>
@@ -110,8 +131,12 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
         },
         subscribe: (filter) => ask('iot:Subscribe', 'topicfilter', filter),
         receive: (topic) => ask('iot:Receive', 'topic', topic),
+        refresh: () => {
+          refreshed.push(connect.clientId);
+          return Promise.resolve();
+        },
       };
-      return Promise.resolve(auth);
+      return auth;
     },
   };
   const broker = createBroker({ access, accessLog, clock, logger });
@@ -145,15 +170,10 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
       if (accountId === undefined) placed.delete(name);
       else placed.set(name, accountId);
     },
-    holdAdmission(name) {
-      let release!: () => void;
-      const hold = new Promise<void>((resolve) => (release = resolve));
-      held.set(name, hold);
-      return () => {
-        if (held.get(name) === hold) held.delete(name);
-        release();
-      };
-    },
+    holdAdmission: (name) => hold(held, name),
+    holdAuthorization: (name) => hold(heldAuthorizations, name),
+    refreshed,
+    authorizing,
     failAdmission(name, fail) {
       if (fail) failing.add(name);
       else failing.delete(name);
