@@ -30,10 +30,12 @@ export interface Broker {
    */
   handle(stream: Duplex, peer: ConnectionPeer): void;
   /**
-   * Re-admit every live connection with its original TLS peer and close those no longer admitted (or now
-   * placed elsewhere), with the refusal as the reason. With expiring access caches this picks up what
+   * Re-admit every live connection with its original TLS peer, and every offline persistent session's
+   * owner; a certificate no longer admitted (or now placed elsewhere) loses all its connections at once
+   * (the refusal as the reason, no wills), then its sessions. With expiring access caches this picks up what
    * announces no registry event: another process writing the store (`certgate accounts update`), a
-   * certificate passing its notAfter. Resolves with how many connections were closed.
+   * certificate passing its notAfter. A re-admission that fails is logged and skipped; the pass goes on.
+   * Resolves with how many connections were closed.
    */
   revalidateConnections(): Promise<number>;
   /**

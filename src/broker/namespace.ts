@@ -56,7 +56,10 @@ export class Namespace {
   #versionSequence = 0;
   /** Round-robin position per shared group (`group\0filter`). */
   readonly shareCursor = new Map<string, number>();
-  /** Wills waiting out their Will Delay Interval, cancelled when the client id reconnects. */
+  /**
+   * Wills waiting out their Will Delay Interval. The next CONNECT of the client id takes its will: dropped
+   * when that CONNECT resumes the session, published at once when the session ended [MQTT-3.1.3-9].
+   */
   readonly pendingWills = new Map<string, PendingWill>();
   /** Work under way for a certificate (wills being authorized) that its discard must stop; only while it runs. */
   readonly #watches = new Set<{ readonly certificateId: string; happened: boolean }>();
@@ -123,7 +126,8 @@ export class Namespace {
 
   /**
    * A certificate was revoked, deactivated or deleted (or left the account): its sessions go, offline
-   * persistent ones included, so nothing more is queued for it, and its delayed wills are cancelled.
+   * persistent ones included, so nothing more is queued for it; its delayed wills are cancelled, and its
+   * wills being authorized right now (watchCertificate) are not published.
    * Call after its connections were terminated. Returns how many sessions were discarded.
    */
   discardCertificate(certificateId: string): number {

@@ -11,7 +11,10 @@ import { isBasicIngest, reservedPublishProblem } from './topics/reserved-topics.
  * the same steps as a PUBLISH: the certificate still admitted (registered, ACTIVE, in date, in this
  * account), reserved topics, service topics, iot:Publish and iot:RetainPublish under the policies and
  * thing values current at that moment. A connection closed because its certificate was revoked never gets
- * here (publishWill: false), and a delayed will is cancelled with its certificate (Namespace.discardCertificate).
+ * here (publishWill: false), and a delayed will is cancelled with its certificate (Namespace.discardCertificate),
+ * as is a will whose authorization is under way at that moment. A delayed will is published early when its
+ * session ends (a clean start, another certificate: handlers/connect.ts) [MQTT-3.1.3-9], and its Message
+ * Expiry Interval runs from its publication (MQTT 5 §3.1.3.2.4).
  */
 
 /** The connection a will was left by: enough to authorize it again once that connection is gone. */
