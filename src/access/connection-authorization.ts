@@ -77,6 +77,9 @@ export function connectionAuthorization(
     return decision;
   };
 
+  let refreshesStarted = 0;
+  let refreshApplied = 0;
+
   return {
     connect: () => check('iot:Connect', clientResource),
     publish(topic, retain) {
@@ -89,7 +92,12 @@ export function connectionAuthorization(
     receive: (topic) => cached(received, 'iot:Receive', topic),
     async refresh() {
       if (readThingValues === undefined) return;
+      // Overlapping refreshes (a registry event and the periodic re-check) may finish out of order: only a
+      // read started after the one last applied replaces the values.
+      const sequence = ++refreshesStarted;
       const fresh = await readThingValues();
+      if (sequence < refreshApplied) return;
+      refreshApplied = sequence;
       // Swapped in one synchronous step: an evaluation never sees half old, half new thing values.
       for (const key of Object.keys(values)) if (key.startsWith(THING_VALUE_PREFIX)) delete values[key];
       Object.assign(values, fresh);

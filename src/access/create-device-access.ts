@@ -5,7 +5,8 @@ import { admitPeer } from './admit-peer.js';
 import type { AdmissionDeps } from './admit-peer.js';
 import { connectionAuthorization } from './connection-authorization.js';
 import { ConnectionClock, connectionValues, thingValues } from './connection-context.js';
-import type { DeviceAccess } from './device-access.js';
+import type { ContextValue } from './connection-context.js';
+import type { ConnectInfo, ConnectionPeer, DeviceAccess, DevicePrincipal } from './device-access.js';
 import { PeerCertificateCache } from './peer-certificate.js';
 import { PolicySets } from './policy-sets.js';
 import { RegistryLookups } from './registry-lookups.js';
@@ -42,6 +43,8 @@ export interface CertgateDeviceAccess extends DeviceAccess {
 }
 
 export const DEFAULT_CACHE_TTL_MS = 30_000;
+/** A CONNECT's thing values are read at most this many times when registry events keep invalidating them. */
+export const MAX_THING_VALUE_READS = 4;
 export const DEFAULT_CACHE_CAPACITY = 100_000;
 
 /**
@@ -66,13 +69,29 @@ export function createDeviceAccess(deps: DeviceAccessDeps): CertgateDeviceAccess
     logger,
   };
 
+  /**
+   * The CONNECT's policy variables. A registry event handled while they were read (UpdateThing,
+   * AttachThingPrincipal, ...) may have made the thing values stale, and the connection, not yet set up,
+   * misses the refresh that event triggers: the read is re-run, as admission does (admit-peer.ts).
+   * Bounded: under a storm of events the last read stands, and the periodic re-check refreshes it.
+   */
+  async function currentConnectionValues(...args: [DevicePrincipal, ConnectInfo, ConnectionPeer]): Promise<Record<string, ContextValue>> {
+    let values: Record<string, ContextValue> | undefined;
+    for (let attempt = 0; attempt < MAX_THING_VALUE_READS; attempt++) {
+      const epoch = lookups.epoch;
+      values = await connectionValues(lookups, deps.domain, ...args);
+      if (lookups.epoch === epoch) return values;
+    }
+    return values!;
+  }
+
   return {
     admit: (peer) => admitPeer(admission, peer),
 
     async authorize(principal, connect, peer) {
       const [set, values] = await Promise.all([
         policySets.get(principal.scope, principal.certificateArn),
-        connectionValues(lookups, deps.domain, principal, connect, peer),
+        currentConnectionValues(principal, connect, peer),
       ]);
       return connectionAuthorization(principal, connect.clientId, set, values, new ConnectionClock(deps.clock, values), () =>
         thingValues(lookups, principal, connect.clientId),

@@ -3,9 +3,9 @@ import type { Clock, Logger, Scope } from '../kernel/index.js';
 import type { Connection } from './connection.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
 import type { Namespace } from './namespace.js';
-import type { BusMessage, MessageBus } from './ports.js';
+import type { MessageBus } from './ports.js';
 import type { ServiceTopics } from './service-topics.js';
-import type { WillSource } from './will.js';
+import type { LastWill, WillSource } from './will.js';
 
 /** What every connection of one broker shares: the ports, the namespaces, the live connections. */
 export interface BrokerContext {
@@ -22,5 +22,5 @@ export interface BrokerContext {
   publishEvent(ns: Namespace, event: LifecycleEvent): void;
   record(entry: Omit<AccessRecord, 'at'>): void;
   /** Authorizes a will now and publishes it if allowed (will.ts); the broker's close waits for these. */
-  publishWill(ns: Namespace, source: WillSource, will: BusMessage): void;
+  publishWill(ns: Namespace, source: WillSource, will: LastWill): void;
 }

@@ -9,10 +9,10 @@ import { dispatch } from './handlers/dispatch.js';
 import { disconnectedEvent, lifecycleEventsAllowed } from './lifecycle-events.js';
 import { BROKER_LIMITS } from './limits.js';
 import type { Namespace, OnlineClient } from './namespace.js';
-import type { BusMessage } from './ports.js';
 import { REASON_CODES } from './reason-codes.js';
 import { receiveAllowed } from './route-message.js';
-import type { WillSource } from './will.js';
+import { readmissionPeer } from './will.js';
+import type { LastWill, WillSource } from './will.js';
 import type { DisconnectReason } from './reason-codes.js';
 import type { OutboundMessage, Session, SessionSink } from './session/session.js';
 
@@ -52,7 +52,9 @@ export class Connection implements SessionSink, OnlineClient {
   clientId = '';
   session: Session | undefined = undefined;
   auth: ConnectionAuthorization | undefined = undefined;
-  will: BusMessage | undefined = undefined;
+  /** A registry event changed thing values while CONNECT was being authorized: refresh once set up. */
+  thingValuesChanged = false;
+  will: LastWill | undefined = undefined;
   willDelaySeconds = 0;
   /** Session expiry from CONNECT; 0 forbids a non-zero value at DISCONNECT [MQTT-3.14.2-2]. */
   connectSessionExpiry = 0;
@@ -343,13 +345,13 @@ export class Connection implements SessionSink, OnlineClient {
    * Will Delay Interval (v5): held back while the session may still be resumed [MQTT-3.1.3-9]. Either way
    * the will is authorized when it is published (will.ts), not only at CONNECT.
    */
-  #publishWill(session: Session, will: BusMessage): void {
+  #publishWill(session: Session, will: LastWill): void {
     const delay = Math.min(this.willDelaySeconds, session.expirySeconds);
     const ns = this.ns;
     const ctx = this.ctx;
     const auth = this.auth;
     if (auth === undefined) return;
-    const source: WillSource = { principal: this.principal, peer: this.peer, auth, clientId: this.clientId };
+    const source: WillSource = { principal: this.principal, peer: readmissionPeer(this.peer), auth, clientId: this.clientId };
     if (delay <= 0) {
       ctx.publishWill(ns, source, will);
       return;
@@ -359,7 +361,7 @@ export class Connection implements SessionSink, OnlineClient {
       ctx.publishWill(ns, source, will);
     }, delay * 1000);
     timer.unref();
-    ns.pendingWills.set(session.clientId, { timer, certificateId: this.principal.certificateId });
+    ns.pendingWills.set(session.clientId, { timer, certificateId: this.principal.certificateId, source, will });
   }
 
   #closeStream(): void {

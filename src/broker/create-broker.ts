@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { AccessLog, ConnectionPeer, DeviceAccess, ServiceMessage } from '../access/index.js';
+import type { AccessLog, AdmissionResult, ConnectionPeer, DeviceAccess, ServiceMessage } from '../access/index.js';
 import type { Clock, Logger, Scope } from '../kernel/index.js';
 import type { BrokerContext } from './broker-context.js';
 import { Connection } from './connection.js';
@@ -30,10 +30,12 @@ export interface Broker {
    */
   handle(stream: Duplex, peer: ConnectionPeer): void;
   /**
-   * Re-admit every live connection with its original TLS peer and close those no longer admitted (or now
-   * placed elsewhere), with the refusal as the reason. With expiring access caches this picks up what
+   * Re-admit every live connection with its original TLS peer, and every offline persistent session's
+   * owner; a certificate no longer admitted (or now placed elsewhere) loses all its connections at once
+   * (the refusal as the reason, no wills), then its sessions. With expiring access caches this picks up what
    * announces no registry event: another process writing the store (`certgate accounts update`), a
-   * certificate passing its notAfter. Resolves with how many connections were closed.
+   * certificate passing its notAfter. A re-admission that fails is logged and skipped; the pass goes on.
+   * Resolves with how many connections were closed.
    */
   revalidateConnections(): Promise<number>;
   /**
@@ -181,56 +183,82 @@ export function createBroker(deps: BrokerDeps): Broker {
     return targets.length;
   }
 
+  /** Admission asked again by the periodic re-check; a failure is logged and decides nothing (undefined). */
+  async function readmit(peer: ConnectionPeer, fields: object): Promise<AdmissionResult | undefined> {
+    try {
+      return await deps.access.admit(peer);
+    } catch (err) {
+      deps.logger.error({ err, ...fields }, 'broker: re-admission failed; the re-check goes on');
+      return undefined;
+    }
+  }
+
+  /** Why `result` no longer admits `certificateId` in `ns`, said without naming any other account (issue 10 #14). */
+  function noLongerAdmitted(ns: Namespace, certificateId: string, result: AdmissionResult): string {
+    return result.admitted
+      ? `certificate ${certificateId} is no longer registered in this account`
+      : result.accountId === ns.scope.accountId
+        ? `${result.refusal}: ${result.reason}`
+        : `${result.refusal}: certificate ${certificateId} is no longer admitted in this account`;
+  }
+
+  /**
+   * A certificate no longer admitted in `ns`: every connection of it there is closed at once (no wills,
+   * issue 10 #2), then its sessions and delayed wills are discarded. Returns how many connections closed.
+   */
+  function evictCertificate(ns: Namespace, certificateId: string, reason: string): number {
+    const targets = [...connections].filter((c) => c.ns === ns && c.principal.certificateId === certificateId && c.state !== 'closed');
+    for (const c of targets) {
+      c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: false, why: `no longer admitted: ${reason}`, denied: [reason] });
+    }
+    ns.discardCertificate(certificateId);
+    return targets.length;
+  }
+
+  const admittedHere = (result: AdmissionResult, ns: Namespace, certificateId: string): boolean =>
+    result.admitted && result.principal.certificateId === certificateId && namespaceKey(result.principal.scope) === ns.key;
+
   async function revalidateConnections(): Promise<number> {
     let closed = 0;
     for (const c of [...connections]) {
       if (closing) break;
       if (c.state !== 'connected') continue;
-      const result = await deps.access.admit(c.peer);
-      if (result.admitted && result.principal.certificateId === c.principal.certificateId && namespaceKey(result.principal.scope) === c.ns.key) {
+      const result = await readmit(c.peer, { clientId: c.clientId, certificateId: c.principal.certificateId });
+      if (result === undefined || (c.state as string) === 'closed') continue;
+      if (admittedHere(result, c.ns, c.principal.certificateId)) {
         // Still admitted: thing policy variables as the registry has them now (issue 10 #3).
         await refreshAuth(c);
         continue;
       }
-      // Recorded under the connection's account (issue 10 #14): a reason about another account, or placed in none, is not shown there.
-      const reason = result.admitted
-        ? `certificate ${c.principal.certificateId} is no longer registered in this account`
-        : result.accountId === c.principal.scope.accountId
-          ? `${result.refusal}: ${result.reason}`
-          : `${result.refusal}: certificate ${c.principal.certificateId} is no longer admitted in this account`;
-      // No will for a certificate no longer admitted (issue 10 #2).
-      c.terminate({ reason: 'AUTH_ERROR', v5Code: REASON_CODES.NOT_AUTHORIZED, publishWill: false, why: `no longer admitted: ${reason}`, denied: [reason] });
-      c.ns.discardCertificate(c.principal.certificateId);
-      closed++;
+      closed += evictCertificate(c.ns, c.principal.certificateId, noLongerAdmitted(c.ns, c.principal.certificateId, result));
     }
-    await revalidateOfflineSessions();
+    closed += await revalidateOfflineSessions();
     return closed;
   }
 
   /**
    * Offline persistent sessions: their owner certificate is re-admitted with the TLS peer of the
-   * connection that last used the session; a session whose certificate is no longer admitted here is
-   * discarded (what changed without a registry event, e.g. another process deactivated it).
+   * connection that last used the session; a certificate no longer admitted here loses its connections
+   * (one may have arrived since the first pass) and sessions (what changed without a registry event,
+   * e.g. another process deactivated it). Returns how many connections were closed.
    */
-  async function revalidateOfflineSessions(): Promise<void> {
-    const checked = new Map<string, boolean>();
+  async function revalidateOfflineSessions(): Promise<number> {
+    let closed = 0;
+    const checked = new Set<string>();
     for (const ns of [...namespaces.values()]) {
       for (const s of [...ns.sessions.values()]) {
-        if (closing) return;
+        if (closing) return closed;
         if (s.sink !== undefined || s.ownerPeer === undefined) continue;
         const key = `${ns.key}|${s.ownerCertificateId}`;
-        let ok = checked.get(key);
-        if (ok === undefined) {
-          const result = await deps.access.admit(s.ownerPeer);
-          ok = result.admitted && result.principal.certificateId === s.ownerCertificateId && namespaceKey(result.principal.scope) === ns.key;
-          checked.set(key, ok);
-          if (!ok) {
-            deps.logger.info({ accountId: ns.scope.accountId, region: ns.scope.region, certificateId: s.ownerCertificateId }, 'broker: sessions of a certificate no longer admitted discarded');
-            ns.discardCertificate(s.ownerCertificateId);
-          }
-        }
+        if (checked.has(key)) continue;
+        checked.add(key);
+        const result = await readmit(s.ownerPeer, { accountId: ns.scope.accountId, region: ns.scope.region, certificateId: s.ownerCertificateId, clientId: s.clientId });
+        if (result === undefined || admittedHere(result, ns, s.ownerCertificateId)) continue;
+        deps.logger.info({ accountId: ns.scope.accountId, region: ns.scope.region, certificateId: s.ownerCertificateId }, 'broker: sessions of a certificate no longer admitted discarded');
+        closed += evictCertificate(ns, s.ownerCertificateId, noLongerAdmitted(ns, s.ownerCertificateId, result));
       }
     }
+    return closed;
   }
 
   async function refreshAuth(c: Connection): Promise<boolean> {
@@ -247,6 +275,11 @@ export function createBroker(deps: BrokerDeps): Broker {
 
   async function refreshThingValues(scope: Scope, changed: { readonly principal?: string; readonly thingName?: string }): Promise<number> {
     const key = namespaceKey(scope);
+    // Connections still in CONNECT may have read the values before the change: they refresh once set up
+    // (handlers/connect.ts). Their thing is not known yet, so a thing change marks every one in the account.
+    for (const c of connections) {
+      if (c.state === 'connecting' && c.ns.key === key && (changed.thingName !== undefined || c.principal.certificateArn === changed.principal)) c.thingValuesChanged = true;
+    }
     const targets = [...connections].filter(
       (c) =>
         c.ns.key === key &&

@@ -1,4 +1,5 @@
 import type { Scope } from '../kernel/index.js';
+import type { LastWill, WillSource } from './will.js';
 import { RetainedStore } from './retained/retained-store.js';
 import { Session } from './session/session.js';
 import type { SubscriptionOptions } from './session/session.js';
@@ -13,10 +14,18 @@ export interface SubscriptionEntry {
   readonly options: SubscriptionOptions;
 }
 
-/** A will waiting out its Will Delay Interval, and the certificate whose connection left it. */
+/** A will waiting out its Will Delay Interval, and the connection (certificate) that left it. */
 export interface PendingWill {
   readonly timer: NodeJS.Timeout;
   readonly certificateId: string;
+  readonly source: WillSource;
+  readonly will: LastWill;
+}
+
+/** Whether `discardCertificate` ran for a certificate since `watchCertificate`; `stop()` when done. */
+export interface DiscardWatch {
+  readonly happened: boolean;
+  stop(): void;
 }
 
 /** What `openSession` found: the session to use, and whether an earlier one was resumed or set aside. */
@@ -47,8 +56,13 @@ export class Namespace {
   #versionSequence = 0;
   /** Round-robin position per shared group (`group\0filter`). */
   readonly shareCursor = new Map<string, number>();
-  /** Wills waiting out their Will Delay Interval, cancelled when the client id reconnects. */
+  /**
+   * Wills waiting out their Will Delay Interval. The next CONNECT of the client id takes its will: dropped
+   * when that CONNECT resumes the session, published at once when the session ended [MQTT-3.1.3-9].
+   */
   readonly pendingWills = new Map<string, PendingWill>();
+  /** Work under way for a certificate (wills being authorized) that its discard must stop; only while it runs. */
+  readonly #watches = new Set<{ readonly certificateId: string; happened: boolean }>();
 
   constructor(scope: Scope) {
     this.scope = scope;
@@ -112,7 +126,8 @@ export class Namespace {
 
   /**
    * A certificate was revoked, deactivated or deleted (or left the account): its sessions go, offline
-   * persistent ones included, so nothing more is queued for it, and its delayed wills are cancelled.
+   * persistent ones included, so nothing more is queued for it; its delayed wills are cancelled, and its
+   * wills being authorized right now (watchCertificate) are not published.
    * Call after its connections were terminated. Returns how many sessions were discarded.
    */
   discardCertificate(certificateId: string): number {
@@ -127,15 +142,34 @@ export class Namespace {
       clearTimeout(w.timer);
       this.pendingWills.delete(clientId);
     }
+    for (const w of this.#watches) if (w.certificateId === certificateId) w.happened = true;
     return n;
   }
 
-  /** The delayed will of a client id is cancelled (it reconnected [MQTT-3.1.3-9]). */
-  cancelWill(clientId: string): void {
+  /** Notes a discard of `certificateId` from now on (a will being authorized checks it before publishing). */
+  watchCertificate(certificateId: string): DiscardWatch {
+    const watch = { certificateId, happened: false };
+    this.#watches.add(watch);
+    const watches = this.#watches;
+    return {
+      get happened() {
+        return watch.happened;
+      },
+      stop: () => void watches.delete(watch),
+    };
+  }
+
+  /**
+   * Takes the delayed will of a client id out of waiting (its timer cleared), for a CONNECT of that client
+   * id: the caller drops it when the session is resumed [MQTT-3.1.3-9], and publishes it now when the
+   * session ended (clean start, or another certificate).
+   */
+  takePendingWill(clientId: string): PendingWill | undefined {
     const w = this.pendingWills.get(clientId);
-    if (w === undefined) return;
+    if (w === undefined) return undefined;
     clearTimeout(w.timer);
     this.pendingWills.delete(clientId);
+    return w;
   }
 
   nextVersion(): number {

@@ -1,4 +1,5 @@
 import type { ConnectionAuthorization, ConnectionPeer, DevicePrincipal } from '../access/index.js';
+import { epochMs } from '../kernel/index.js';
 import type { BrokerContext } from './broker-context.js';
 import type { Namespace } from './namespace.js';
 import { namespaceKey } from './namespace.js';
@@ -10,15 +11,43 @@ import { isBasicIngest, reservedPublishProblem } from './topics/reserved-topics.
  * the same steps as a PUBLISH: the certificate still admitted (registered, ACTIVE, in date, in this
  * account), reserved topics, service topics, iot:Publish and iot:RetainPublish under the policies and
  * thing values current at that moment. A connection closed because its certificate was revoked never gets
- * here (publishWill: false), and a delayed will is cancelled with its certificate (Namespace.discardCertificate).
+ * here (publishWill: false), and a delayed will is cancelled with its certificate (Namespace.discardCertificate),
+ * as is a will whose authorization is under way at that moment. A delayed will is published early when its
+ * session ends (a clean start, another certificate: handlers/connect.ts) [MQTT-3.1.3-9], and its Message
+ * Expiry Interval runs from its publication (MQTT 5 §3.1.3.2.4).
  */
 
 /** The connection a will was left by: enough to authorize it again once that connection is gone. */
 export interface WillSource {
   readonly principal: DevicePrincipal;
+  /** What re-admission needs of the TLS peer (`readmissionPeer`). */
   readonly peer: ConnectionPeer;
   readonly auth: ConnectionAuthorization;
   readonly clientId: string;
+}
+
+/** A will as CONNECT left it; its expiry is counted from when it is published (MQTT 5 §3.1.3.2.4). */
+export interface LastWill {
+  /** The message, `expiresAt` unset. */
+  readonly message: BusMessage;
+  /** Message Expiry Interval in seconds, if the client set one. */
+  readonly expirySeconds: number | undefined;
+}
+
+/**
+ * The part of a TLS peer kept for re-admission while its connection is gone (offline sessions, delayed
+ * wills; up to 7 days): the leaf certificate and where it connected. The device-sent chain is not kept:
+ * it serves only to register an unknown certificate (JITR/JITP), which a re-admission must not do.
+ */
+export function readmissionPeer(peer: ConnectionPeer): ConnectionPeer {
+  return {
+    certificateDer: peer.certificateDer,
+    chainDer: [],
+    serverName: peer.serverName,
+    remoteAddress: peer.remoteAddress,
+    remotePort: peer.remotePort,
+    listener: peer.listener,
+  };
 }
 
 /** Why the will may not be published on `topic` now (undefined: it may); the PUBLISH steps without the socket. */
@@ -32,8 +61,14 @@ export function willRefusal(ctx: Pick<BrokerContext, 'serviceTopics'>, auth: Con
   return decision.effect === 'Allow' ? undefined : decision.reasons;
 }
 
-/** Authorizes the will now and, when allowed, stores it (retained) and routes it. Never rejects. */
-export async function publishWill(ctx: BrokerContext, ns: Namespace, source: WillSource, will: BusMessage): Promise<void> {
+/**
+ * Authorizes the will now and, when allowed, stores it (retained) and routes it. Never rejects. A will of a
+ * certificate discarded while this runs (Namespace.discardCertificate: revoked, no longer admitted) is
+ * dropped right before it would be published.
+ */
+export async function publishWill(ctx: BrokerContext, ns: Namespace, source: WillSource, lastWill: LastWill): Promise<void> {
+  const will = lastWill.message;
+  const discarded = ns.watchCertificate(source.principal.certificateId);
   const record = (reasons: readonly string[]): void => {
     ctx.record({
       kind: 'publish',
@@ -65,11 +100,19 @@ export async function publishWill(ctx: BrokerContext, ns: Namespace, source: Wil
       record(refusal);
       return;
     }
+    if (discarded.happened) {
+      record([`certificate ${source.principal.certificateId} was disconnected (revoked or no longer admitted) while the will was being authorized`]);
+      return;
+    }
     // Basic Ingest topics go to rules, never to subscribers (as a PUBLISH).
     if (isBasicIngest(will.topic)) return;
-    if (will.retain) ns.retained.put(will);
-    ctx.bus.publish(will);
+    const now = epochMs(ctx.clock);
+    const message: BusMessage = { ...will, expiresAt: lastWill.expirySeconds !== undefined ? now + lastWill.expirySeconds * 1000 : undefined };
+    if (message.retain) ns.retained.put(message);
+    ctx.bus.publish(message);
   } catch (err) {
     ctx.logger.error({ err, clientId: source.clientId, willTopic: will.topic }, 'broker: last will failed');
+  } finally {
+    discarded.stop();
   }
 }

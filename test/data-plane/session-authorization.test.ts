@@ -278,6 +278,34 @@ describe('issue 10: authorization holds for the life of a session', () => {
     }
   });
 
+  it('issue 10 review #1: a clean-start reconnect publishes the pending delayed will at once instead of cancelling it', async () => {
+    const topic = uniq('will-clean-restart');
+    const clientId = uniq('clean-restart');
+    const device = await createDevice(server, { policyDocument: ALLOW_ALL_POLICY });
+    const watcher = await publisher.connect({ protocolVersion: 5 });
+    let again: MqttClient | undefined;
+    try {
+      const inbox = collect(watcher);
+      assert.deepEqual(await subscribe(watcher, `${topic}/#`), [1]);
+      const client = await device.connect({
+        protocolVersion: 5,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: 3600 },
+        // Due in an hour, unless the session ends first.
+        will: { topic: `${topic}/gone`, payload: Buffer.from('will'), qos: 1, retain: false, properties: { willDelayInterval: 3600 } },
+      });
+      client.stream.destroy();
+      await new Promise<void>((resolve) => (client.connected ? client.once('close', () => resolve()) : resolve()));
+      // Clean start ends the session: the delayed will is due now [MQTT-3.1.3-9].
+      again = await device.connect({ protocolVersion: 5, clientId, clean: true });
+      assert.equal(await inbox.until(`${topic}/gone`), true, 'the delayed will is published when the session ends');
+    } finally {
+      if (again !== undefined) await endClient(again, true);
+      await endClient(watcher, true);
+    }
+  });
+
   it('issue 10 #3: thing policy variables follow the registry (thing detached, thing deleted, attribute changed)', async () => {
     const thingName = uniq('thing');
     const iot = iotClient(server);

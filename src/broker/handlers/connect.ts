@@ -7,7 +7,7 @@ import { BROKER_LIMITS, clampKeepAlive } from '../limits.js';
 import type { BusMessage, MessageProperties } from '../ports.js';
 import { REASON_CODES, V4_CONNACK } from '../reason-codes.js';
 import { topicNameProblem } from '../topics/validate-topic.js';
-import { willRefusal } from '../will.js';
+import { readmissionPeer, willRefusal } from '../will.js';
 import { drainPending } from './dispatch.js';
 
 /**
@@ -71,7 +71,17 @@ export function handleConnect(conn: Connection, packet: IConnectPacket): void {
     .then(
       (auth) => {
         if (conn.state !== 'connecting') return;
-        accept(conn, packet, auth, cleanStart, assigned);
+        try {
+          accept(conn, packet, auth, cleanStart, assigned);
+        } catch (err) {
+          // Inside a promise callback: uncaught, this would be an unhandled rejection, which ends Node.
+          conn.ctx.logger.error({ err, clientId }, 'broker: accepting CONNECT failed');
+          if ((conn.state as string) === 'connecting') {
+            connackRefusal(conn, V4_CONNACK.SERVER_UNAVAILABLE, REASON_CODES.UNSPECIFIED_ERROR, 'internal error while accepting CONNECT', 'SERVER_ERROR');
+          } else {
+            conn.terminate({ reason: 'SERVER_ERROR', v5Code: REASON_CODES.UNSPECIFIED_ERROR, publishWill: true, why: 'internal error after CONNECT' });
+          }
+        }
       },
       (err: unknown) => {
         conn.ctx.logger.error({ err, clientId }, 'broker: authorization failed');
@@ -92,6 +102,11 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   }
   conn.record('connect', 'allowed', `client/${clientId}`, decision.reasons);
   conn.auth = auth;
+  if (conn.thingValuesChanged && auth.refresh !== undefined) {
+    // The registry changed thing values while this CONNECT read them (broker refreshThingValues).
+    conn.thingValuesChanged = false;
+    auth.refresh().catch((err: unknown) => conn.ctx.logger.error({ err, clientId }, 'broker: refreshing thing policy variables failed'));
+  }
   const now = conn.now();
   const v5 = conn.protocolVersion === 5;
   const props = packet.properties;
@@ -120,10 +135,11 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
         qos: will.qos === 1 ? 1 : 0,
         retain: will.retain === true,
         properties,
-        expiresAt: wp?.messageExpiryInterval !== undefined ? now + wp.messageExpiryInterval * 1000 : undefined,
+        expiresAt: undefined,
         originClientId: clientId,
       };
-      conn.will = message;
+      // Its Message Expiry Interval runs from when it is published (MQTT 5 §3.1.3.2.4), counted in will.ts.
+      conn.will = { message, expirySeconds: wp?.messageExpiryInterval };
       conn.willDelaySeconds = wp?.willDelayInterval ?? 0;
     }
   }
@@ -131,7 +147,6 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   // Takeover: the older connection with this client id is closed first [MQTT-3.1.4-3].
   const previous = conn.ns.online.get(clientId);
   if (previous !== undefined && previous !== conn) void previous.takeOver();
-  conn.ns.cancelWill(clientId);
 
   // Session: clean start discards; otherwise resume [MQTT-3.1.2-4..6].
   const requestedExpiry = v5 ? (props?.sessionExpiryInterval ?? 0) : cleanStart ? 0 : BROKER_LIMITS.defaultSessionExpirySeconds;
@@ -140,6 +155,11 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   const opened = conn.ns.openSession(clientId, conn.principal.certificateId, cleanStart, expiry);
   const session = opened.session;
   const sessionPresent = opened.present;
+  // A will waiting out its Will Delay Interval: dropped only when this CONNECT resumes its session; when the
+  // session ended (clean start, or another certificate starting clean) it is due now [MQTT-3.1.3-9],
+  // authorized as any will when published (will.ts).
+  const pendingWill = conn.ns.takePendingWill(clientId);
+  if (pendingWill !== undefined && !sessionPresent) conn.ctx.publishWill(conn.ns, pendingWill.source, pendingWill.will);
   if (opened.tookFromAnotherCertificate) {
     // Not a denial of this connection: the earlier session (another certificate's) was set aside.
     conn.record('connect', 'allowed', `client/${clientId}`, [
@@ -148,7 +168,8 @@ function accept(conn: Connection, packet: IConnectPacket, auth: ConnectionAuthor
   }
   conn.session = session;
   session.authorization = auth;
-  session.ownerPeer = conn.peer;
+  // Only what re-admission needs: an offline session may be kept for days (issue 10 review #8).
+  session.ownerPeer = readmissionPeer(conn.peer);
   if (v5 && props?.receiveMaximum !== undefined) conn.receiveMaximum = Math.min(props.receiveMaximum, BROKER_LIMITS.maxInflightQos1);
   if (v5 && props?.maximumPacketSize !== undefined) conn.clientMaximumPacketSize = props.maximumPacketSize;
   session.sink = conn;

@@ -66,6 +66,13 @@ export function drainPending(conn: Connection): void {
   conn.pending = [];
   for (const p of held) {
     if (conn.state !== 'connected') return;
-    dispatch(conn, p);
+    try {
+      dispatch(conn, p);
+    } catch (err) {
+      // Run from CONNECT's promise callback, outside the parser's try/catch (connection.ts): handled the same way.
+      conn.ctx.logger.error({ err, clientId: conn.clientId, cmd: p.cmd }, 'broker: handler failed');
+      conn.terminate({ reason: 'SERVER_ERROR', v5Code: REASON_CODES.UNSPECIFIED_ERROR, publishWill: true, why: 'internal error' });
+      return;
+    }
   }
 }

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { AccessLog, AccessRecord, ConnectionAuthorization, DeviceAccess, DevicePrincipal } from '../../access/index.js';
+import type { AccessLog, AccessRecord, ConnectionAuthorization, ConnectionPeer, DeviceAccess, DevicePrincipal } from '../../access/index.js';
 import { iotArn } from '../../kernel/index.js';
 import type { Clock, Logger } from '../../kernel/index.js';
 import { compilePolicy, evaluate, parsePolicyDocument } from '../../policy/index.js';
@@ -21,6 +21,8 @@ export interface TestPrincipal {
   readonly region?: string;
   /** Policy documents; absent: the principal is refused at admission. */
   readonly policies?: readonly object[];
+  /** Test seam: this step of the principal's ConnectionAuthorization throws (a defect in the access core). */
+  readonly throwIn?: 'connect' | 'publish';
 }
 
 export const ALLOW_ALL = {
@@ -39,6 +41,18 @@ export interface Harness {
    * (`undefined` restores the original answer): what a transfer or a revocation does to admission.
    */
   placeElsewhere(name: string, accountId: string | undefined): void;
+  /** The next admissions of `name` wait until the returned function is called (an admission in progress). */
+  holdAdmission(name: string): () => void;
+  /** From now on, admitting `name` rejects (`false` restores): an access core failure. */
+  failAdmission(name: string, fail: boolean): void;
+  /** Every peer admission was asked about, latest last. */
+  readonly admittedPeers: ConnectionPeer[];
+  /** The next authorizations (CONNECT) of `name` wait until the returned function is called. */
+  holdAuthorization(name: string): () => void;
+  /** Client ids whose CONNECT was authorized (asked; the answer may be held), in order. */
+  readonly authorizing: string[];
+  /** Client ids whose thing values were read again (ConnectionAuthorization.refresh), in order. */
+  readonly refreshed: string[];
   connect(name: string, options: IClientOptions): Promise<MqttClient>;
   close(): Promise<void>;
 }
@@ -60,12 +74,31 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
     principals.map((p) => [p.name, (p.policies ?? []).map((d, i) => compilePolicy(`${p.name}-${i}`, '1', parsePolicyDocument(JSON.stringify(d))))]),
   );
   const placed = new Map<string, string>();
+  const held = new Map<string, Promise<void>>();
+  const failing = new Set<string>();
+  const admittedPeers: ConnectionPeer[] = [];
+  const heldAuthorizations = new Map<string, Promise<void>>();
+  const refreshed: string[] = [];
+  const authorizing: string[] = [];
+  const hold = (map: Map<string, Promise<void>>, name: string): (() => void) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    map.set(name, held);
+    return () => {
+      if (map.get(name) === held) map.delete(name);
+      release();
+    };
+  };
   const access: DeviceAccess = {
-    admit(peer) {
+    async admit(peer) {
+      admittedPeers.push(peer);
+      const hold = held.get(peer.serverName ?? '');
+      if (hold !== undefined) await hold;
+      if (failing.has(peer.serverName ?? '')) throw new Error(`test: admission of ${peer.serverName ?? '?'} failed`);
       const found = byName.get(peer.serverName ?? '');
       const p = found !== undefined && placed.has(found.name) ? { ...found, accountId: placed.get(found.name)! } : found;
       if (p === undefined || p.policies === undefined) {
-        return Promise.resolve({ admitted: false, refusal: 'UNKNOWN_CERTIFICATE', reason: `test: certificate of ${peer.serverName ?? '?'} is not registered`, certificateId: `cert-${peer.serverName ?? ''}` });
+        return { admitted: false, refusal: 'UNKNOWN_CERTIFICATE', reason: `test: certificate of ${peer.serverName ?? '?'} is not registered`, certificateId: `cert-${peer.serverName ?? ''}` };
       }
       const principal: DevicePrincipal = {
         scope: { accountId: p.accountId, region: p.region ?? 'us-east-1' },
@@ -73,25 +106,37 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
         certificateArn: `arn:aws:iot:${p.region ?? 'us-east-1'}:${p.accountId}:cert/cert-${p.name}`,
         certificateValues: {},
       };
-      return Promise.resolve({ admitted: true, principal });
+      return { admitted: true, principal };
     },
-    authorize(principal, connect) {
+    async authorize(principal, connect) {
       const name = principal.certificateId.slice('cert-'.length);
+      authorizing.push(connect.clientId);
+      const held = heldAuthorizations.get(name);
+      if (held !== undefined) await held;
       const policies = compiled.get(name) ?? [];
       const context = { values: { 'iot:ClientId': connect.clientId } };
       const ask = (action: string, type: 'client' | 'topic' | 'topicfilter', id: string): Decision =>
         evaluate(policies, { action, resource: iotArn(principal.scope, type, id), context });
+      const throwIn = byName.get(name)?.throwIn;
       const auth: ConnectionAuthorization = {
-        connect: () => ask('iot:Connect', 'client', connect.clientId),
+        connect: () => {
+          if (throwIn === 'connect') throw new Error('test: connect() failed');
+          return ask('iot:Connect', 'client', connect.clientId);
+        },
         publish: (topic, retain) => {
+          if (throwIn === 'publish') throw new Error('test: publish() failed');
           const d = ask('iot:Publish', 'topic', topic);
           if (!retain || d.effect !== 'Allow') return d;
           return ask('iot:RetainPublish', 'topic', topic);
         },
         subscribe: (filter) => ask('iot:Subscribe', 'topicfilter', filter),
         receive: (topic) => ask('iot:Receive', 'topic', topic),
+        refresh: () => {
+          refreshed.push(connect.clientId);
+          return Promise.resolve();
+        },
       };
-      return Promise.resolve(auth);
+      return auth;
     },
   };
   const broker = createBroker({ access, accessLog, clock, logger });
@@ -104,7 +149,7 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
       socket.on('close', () => sockets.delete(socket));
       broker.handle(socket, {
         certificateDer: new Uint8Array([1]),
-        chainDer: [],
+        chainDer: [new Uint8Array(4096)],
         serverName: p.name,
         remoteAddress: socket.remoteAddress ?? '127.0.0.1',
         remotePort: socket.remotePort ?? 0,
@@ -125,6 +170,15 @@ export async function startHarness(principals: readonly TestPrincipal[]): Promis
       if (accountId === undefined) placed.delete(name);
       else placed.set(name, accountId);
     },
+    holdAdmission: (name) => hold(held, name),
+    holdAuthorization: (name) => hold(heldAuthorizations, name),
+    refreshed,
+    authorizing,
+    failAdmission(name, fail) {
+      if (fail) failing.add(name);
+      else failing.delete(name);
+    },
+    admittedPeers,
     async connect(name, options) {
       const client = await mqtt.connectAsync(url(name), { reconnectPeriod: 0, connectTimeout: 5000, ...options });
       clients.add(client);
