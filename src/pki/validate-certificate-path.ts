@@ -227,7 +227,8 @@ export function checkCaCertificate(ca: ParsedCertificate): PathValidation {
 /**
  * Validates the path device ← intermediates ← trustAnchor at `now` (RFC 5280 §6.1). The device's own rules
  * (checkDeviceCertificate) first, then every certificate's validity, the issuers' CA-ness, keyCertSign and
- * pathLenConstraint, then pkijs for signatures, policies and name constraints.
+ * pathLenConstraint, then pkijs for signatures, policies and the name constraints other than directoryName,
+ * then the directoryName name constraints (directoryNameConstraints).
  */
 export async function validateCertificatePath(input: PathInput): Promise<PathValidation> {
   const { device, trustAnchor, now } = input;
@@ -428,6 +429,9 @@ function directoryNameConstraints(path: readonly { cert: ParsedCertificate; role
       const dns = value?.[which]?.filter((t) => t.base.type === GENERAL_NAME.directoryName).map((t) => dnOfPkijs(t.base.value as PkijsNames));
       return dns === undefined || dns.length === 0 ? undefined : dns;
     };
+    // Names are decoded only when some CA of the path constrains them.
+    const constraining = decoded.slice(1).some((ca) => subtreesOf(ca.pkijs, 'permittedSubtrees') !== undefined || subtreesOf(ca.pkijs, 'excludedSubtrees') !== undefined);
+    if (!constraining) return VALID;
     for (const [i, below] of decoded.entries()) {
       const isLast = i === decoded.length - 1;
       if (isLast) break; // the anchor is not constrained by anything
