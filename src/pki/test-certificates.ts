@@ -101,3 +101,17 @@ export async function craftCsrPem(subject: string, keys: TestKeys): Promise<stri
   });
   return csr.toString('pem');
 }
+
+/** A keyUsage extension (critical) with the named bits, for crafted certificates (e.g. one with two keyUsages). */
+export function keyUsageExtension(...names: ('digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign')[]): Extension {
+  const x509 = ensureX509Runtime();
+  return new x509.KeyUsagesExtension(
+    names.reduce((flags, name) => flags | x509.KeyUsageFlags[name], 0),
+    true,
+  );
+}
+
+/** An extendedKeyUsage extension (not critical) with the given purpose OIDs, for crafted certificates (e.g. one with two EKUs). */
+export function extendedKeyUsageExtension(...oids: string[]): Extension {
+  return new (ensureX509Runtime().ExtendedKeyUsageExtension)(oids, false);
+}

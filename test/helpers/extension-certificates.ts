@@ -132,3 +132,15 @@ export const CA_DEFECT_REASON: Record<keyof typeof DEFECTIVE_CA_EXTENSIONS, RegE
   'a negative pathLenConstraint': /pathLenConstraint .*negative/,
   'a basicConstraints that cannot be decoded': /extension that cannot be decoded/,
 };
+
+/**
+ * A CA whose nameConstraints permit the directoryName subtree C=US, O=Acme (openssl dirName section, RDNs
+ * in that order), and the subjects of devices inside it and of one that puts an RDN of another type before
+ * the constrained ones (issue 10 review #1: not within the subtree, RFC 5280 §7.1).
+ */
+export const ACME_US_CA = {
+  subject: { C: 'US', O: 'Acme' },
+  extensions: [...CA_EXTENSIONS, 'nameConstraints=critical,permitted;dirName:acme_us_dn', '[acme_us_dn]', 'C=US', 'O=Acme'],
+  inside: { C: 'US', O: 'Acme', OU: 'Lab', CN: 'sensor-inside' },
+  prepended: { OU: 'Evil', C: 'US', O: 'Acme', CN: 'sensor-prepended' },
+} as const;

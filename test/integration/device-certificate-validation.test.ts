@@ -16,10 +16,10 @@ import {
   RegisterCertificateWithoutCACommand,
 } from '@aws-sdk/client-iot';
 import type { IoTClient } from '@aws-sdk/client-iot';
-import { craftCertificatePem, testKeys } from '../../src/pki/test-certificates.js';
+import { craftCertificatePem, extendedKeyUsageExtension, keyUsageExtension, testKeys } from '../../src/pki/test-certificates.js';
 import { startCertgate } from '../helpers/certgate-process.js';
 import type { RunningCertgate } from '../helpers/certgate-process.js';
-import { CA_EXTENSIONS, DEFECT_REASON, DEFECTIVE_DEVICE_EXTENSIONS, makeCaWith, signWith } from '../helpers/extension-certificates.js';
+import { ACME_US_CA, CA_EXTENSIONS, DEFECT_REASON, DEFECTIVE_DEVICE_EXTENSIONS, makeCaWith, signWith } from '../helpers/extension-certificates.js';
 import { expectIotError, iotClient } from '../helpers/iot-clients.js';
 import { certificateIdOfPem, registerCa } from '../helpers/jit.js';
 import type { RegisteredCa } from '../helpers/jit.js';
@@ -91,6 +91,44 @@ describe('device certificates are checked as X.509 demands (issue 10 #5, #6): co
     const inside = await signWith(pki, constrained.ca, { subject: { O: 'Acme', CN: 'sensor-inside' } });
     const ok = await iot.send(new RegisterCertificateCommand({ certificatePem: inside.certPem, caCertificatePem: constrained.ca.certPem, status: 'ACTIVE' }));
     assert.equal(ok.certificateId, certificateIdOfPem(inside.certPem));
+  });
+
+  it('issue 10 review #1: RegisterCertificate refuses a device whose subject puts an RDN before those of its CA\'s directoryName constraint', async () => {
+    const constrained = await registerCa(iot, pki, { allowAutoRegistration: false, ca: await makeCaWith(pki, { subject: ACME_US_CA.subject, extensions: ACME_US_CA.extensions }) });
+    // DER order OU=Evil, C=US, O=Acme, CN=…: C=US and O=Acme appear in order, but C=US, O=Acme is not its prefix.
+    const prepended = await signWith(pki, constrained.ca, { subject: ACME_US_CA.prepended });
+    const err = await expectIotError(iot.send(new RegisterCertificateCommand({ certificatePem: prepended.certPem, caCertificatePem: constrained.ca.certPem, status: 'ACTIVE' })), 'CertificateValidationException', 400);
+    assert.match(err.message, /violates the name constraints of its CA: its subject OU=Evil, C=US, O=Acme, CN=sensor-prepended is not within the permitted directoryName subtrees/);
+    await assertNotRegistered(prepended.certPem);
+
+    const inside = await signWith(pki, constrained.ca, { subject: ACME_US_CA.inside });
+    const ok = await iot.send(new RegisterCertificateCommand({ certificatePem: inside.certPem, caCertificatePem: constrained.ca.certPem, status: 'ACTIVE' }));
+    assert.equal(ok.certificateId, certificateIdOfPem(inside.certPem));
+  });
+
+  it('issue 10 review #2: a repeated extension is refused — RegisterCertificateWithoutCA, RegisterCertificate and RegisterCACertificate', async () => {
+    // Two extendedKeyUsage extensions: clientAuth first (what certgate read), serverAuth only second.
+    const twoEku = await craftCertificatePem({
+      subject: 'CN=two-ekus',
+      keys: await testKeys('EC-P256'),
+      extensions: [extendedKeyUsageExtension('1.3.6.1.5.5.7.3.2'), extendedKeyUsageExtension('1.3.6.1.5.5.7.3.1')],
+    });
+    const err = await expectIotError(iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: twoEku, status: 'ACTIVE' })), 'CertificateValidationException', 400);
+    assert.match(err.message, /more than one extKeyUsage extension \(2\.5\.29\.37\)/);
+    await assertNotRegistered(twoEku);
+
+    // A CA with two keyUsage extensions (keyCertSign, then digitalSignature only) is not registered, nor are its devices.
+    const keys = await testKeys('EC-P256');
+    const subject = `CN=two keyUsages CA ${Date.now()}`;
+    const caPem = await craftCertificatePem({ subject, keys, ca: true, extensions: [keyUsageExtension('keyCertSign'), keyUsageExtension('digitalSignature')] });
+    const { registrationCode } = await iot.send(new GetRegistrationCodeCommand({}));
+    const verification = await craftCertificatePem({ subject: `CN=${String(registrationCode)}`, keys: await testKeys('EC-P256'), issuer: { keys, subject } });
+    const caErr = await expectIotError(iot.send(new RegisterCACertificateCommand({ caCertificate: caPem, verificationCertificate: verification, setAsActive: true })), 'CertificateValidationException', 400);
+    assert.match(caErr.message, /more than one keyUsage extension \(2\.5\.29\.15\)/);
+    const device = await craftCertificatePem({ subject: 'CN=device-of-two-keyusages', keys: await testKeys('EC-P256'), issuer: { keys, subject } });
+    const deviceErr = await expectIotError(iot.send(new RegisterCertificateCommand({ certificatePem: device, caCertificatePem: caPem, status: 'ACTIVE' })), 'CertificateValidationException', 400);
+    assert.match(deviceErr.message, /is not registered/);
+    await assertNotRegistered(device);
   });
 
   it('issue 10 #6: RegisterCertificate refuses a device once its registered CA has expired (validity of every certificate of the path)', async () => {
