@@ -1,5 +1,5 @@
 import { dependsOnTime, evaluate } from '../policy/index.js';
-import type { AuthRequest, CompiledPolicy, Decision, PolicyContext } from '../policy/index.js';
+import type { CompiledPolicy, Decision, PolicyContext } from '../policy/index.js';
 import { bothMustAllow } from './combine-decisions.js';
 import { THING_VALUE_PREFIX } from './connection-context.js';
 import type { ConnectionClock, ContextValue } from './connection-context.js';

@@ -39,7 +39,7 @@ export function createFleetProvisioningService(opts: {
   readonly registry: RegistryDeps;
   readonly masterKey: Uint8Array;
   readonly tokenTtlSeconds?: number | undefined;
-  /** The HTTP pre-provisioning hook: the hosts it may call (--provisioning-hook-allow; none by default), where refusals are recorded. */
+  /** The HTTP pre-provisioning hook: what it may call (--provisioning-hook-allow; nothing by default). Its refusals go to the log given to recordTo. */
   readonly hook?: HttpPreProvisioningHookOptions | undefined;
   /** Per-account limits (--fleet-request-rate, --fleet-pending-certificates); default DEFAULT_FLEET_LIMITS. */
   readonly limits?: FleetLimits | undefined;
@@ -54,16 +54,18 @@ export function createFleetProvisioningService(opts: {
       `${PROVISIONING_HOOK_ALLOW_FLAG}: entries without an account are shared by every account: any account's template may call them and use their answers; write <account-id>=<entry> to allow a hook to one account`,
     );
   }
+  // One log for everything fleet provisioning records (hook refusals, /rejected answers): the data plane's, set by recordTo.
+  let log: AccessLog | undefined;
+  const clock = opts.registry.clock;
   const fleet = createFleetProvisioning({
     registry: opts.registry,
     tokens: createOwnershipTokens(deriveOwnershipTokenKey(opts.masterKey), tokenTtlMs),
     templates: registryFleetTemplates(opts.registry),
-    hook: createHttpPreProvisioningHook(opts.hook ?? { allow: [] }),
+    hook: createHttpPreProvisioningHook({ now: () => clock.now(), ...opts.hook, allow: opts.hook?.allow ?? [], record: (r) => log?.record(r) }),
     tokenTtlMs,
     limits: opts.limits,
   });
-  let log: AccessLog | undefined;
-  const serviceTopics = fleetServiceTopics(fleet, { clock: opts.registry.clock, accessLog: () => log });
+  const serviceTopics = fleetServiceTopics(fleet, { clock, accessLog: () => log });
   return {
     fleet,
     serviceTopics,

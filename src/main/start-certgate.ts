@@ -2,7 +2,6 @@ import { mkdir, readFile, readdir } from 'node:fs/promises';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import type { AccessLog } from '../access/index.js';
 import { createApiServer } from '../api/index.js';
 import { DEFAULT_TLS_SECURITY_POLICY, tlsPolicyOptions } from '../broker/listeners/index.js';
 import type { TlsPolicyOptions } from '../broker/listeners/index.js';
@@ -160,12 +159,11 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       domain: config.domain,
       events,
     };
-    let accessLog: AccessLog | undefined; // the data plane's, once started: hook refusals are recorded there
     const fleetProvisioning = createFleetProvisioningService({
       registry: deps,
       masterKey,
       tokenTtlSeconds: config.fleetTokenTtlSeconds,
-      hook: { allow: config.provisioningHookAllow ?? [], record: (r) => accessLog?.record(r), now: () => clock.now() },
+      hook: { allow: config.provisioningHookAllow ?? [] },
       limits: {
         requestsPerSecond: config.fleetRequestRate ?? DEFAULT_FLEET_LIMITS.requestsPerSecond,
         pendingCertificates: config.fleetPendingCertificates ?? DEFAULT_FLEET_LIMITS.pendingCertificates,
@@ -192,7 +190,6 @@ export async function startCertgate(config: CertgateConfig, options: { logger?: 
       serviceTopics: fleetProvisioning.serviceTopics,
     });
     opened.push(() => dataPlane.close());
-    accessLog = dataPlane.accessLog;
     fleetProvisioning.recordTo(dataPlane.accessLog);
     const sweeper = startUnclaimedCertificateSweeper(fleetProvisioning.fleet, fleetProvisioning.sweepIntervalMs, logger);
     opened.push(() => sweeper.stop());

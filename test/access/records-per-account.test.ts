@@ -18,7 +18,7 @@ import type { TestAccount } from '../helpers/accounts.js';
 import { startCertgate } from '../helpers/certgate-process.js';
 import type { RunningCertgate } from '../helpers/certgate-process.js';
 import { createDevice, endClient } from '../helpers/device.js';
-import type { ConnectOutcome, Device } from '../helpers/device.js';
+import type { ConnectOutcome } from '../helpers/device.js';
 import { TestPki } from '../helpers/openssl.js';
 import { whyRecords } from '../helpers/why-records.js';
 import type { WhyRecord } from '../helpers/why-records.js';

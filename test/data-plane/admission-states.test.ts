@@ -12,7 +12,6 @@ import {
   RegisterCertificateCommand,
   RegisterCertificateWithoutCACommand,
   TransferCertificateCommand,
-  UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { createAccount } from '../helpers/accounts.js';
 import type { TestAccount } from '../helpers/accounts.js';

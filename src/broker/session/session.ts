@@ -79,7 +79,7 @@ export class Session {
       return;
     }
     if (sink !== undefined && this.inflight.size < sink.receiveMaximum && this.queue.length === 0) {
-      this.#send(sink, message, now);
+      this.#send(sink, message);
       return;
     }
     if (this.queue.length >= BROKER_LIMITS.maxQueuedMessages) {
@@ -119,12 +119,12 @@ export class Session {
     while (this.queue.length > 0 && this.inflight.size < sink.receiveMaximum) {
       const m = this.queue.shift()!;
       if (m.expiresAt !== undefined && m.expiresAt <= now) continue;
-      this.#send(sink, m, now);
+      this.#send(sink, m);
     }
   }
 
   /** Sends one QoS 1 message if iot:Receive allows it now; a denied one leaves the session. */
-  #send(sink: SessionSink, message: OutboundMessage, now: number): void {
+  #send(sink: SessionSink, message: OutboundMessage): void {
     if (!sink.mayReceive(message.topic)) return;
     const id = this.#allocatePacketId();
     this.inflight.set(id, message);
