@@ -14,7 +14,7 @@ import {
   registerCertificate,
   registerCertificateWithoutCa,
 } from '../../src/registry/index.js';
-import type { Account, Certificate, RegistryDeps, RegistryEvent } from '../../src/registry/index.js';
+import type { Account, Certificate, RegistryDeps, RegistryEvent, RegistryStore } from '../../src/registry/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { createDeviceAccess } from '../../src/access/index.js';
 import type { CertgateDeviceAccess, ConnectionPeer, DeviceAccessDeps } from '../../src/access/index.js';
@@ -141,4 +141,29 @@ export function peer(certificateDer: Uint8Array | undefined, serverName: string 
     listener: 'mqtt',
     ...extra,
   };
+}
+
+/** The real store; the next call of `method` returns its real result only once released. */
+export function gatedStore(inner: RegistryStore, method: keyof RegistryStore) {
+  let armed = false;
+  let read!: () => void;
+  let release!: () => void;
+  const hasRead = new Promise<void>((r) => (read = r));
+  const gate = new Promise<void>((r) => (release = r));
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        const result: unknown = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (armed && prop === method) {
+          armed = false;
+          read();
+          await gate;
+        }
+        return result;
+      };
+    },
+  });
+  return { store, arm: () => (armed = true), hasRead, release };
 }

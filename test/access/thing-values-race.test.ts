@@ -10,34 +10,8 @@ import type { ContextValue } from '../../src/access/connection-context.js';
 import type { PolicySet } from '../../src/access/policy-sets.js';
 import type { DevicePrincipal } from '../../src/access/index.js';
 import { attachPolicy, attachThingPrincipal, createPolicy, createRegistryEvents, createThing, updateThing } from '../../src/registry/index.js';
-import type { RegistryStore } from '../../src/registry/index.js';
-import { DOMAIN, REGION, newAccount, openFixture, peer, registeredCa, registeredDevice } from './access-fixture.js';
+import { DOMAIN, REGION, gatedStore, newAccount, openFixture, peer, registeredCa, registeredDevice } from './access-fixture.js';
 import type { Fixture } from './access-fixture.js';
-
-/** The real store; the next call of `method` returns its real result only once released. */
-function gatedStore(inner: RegistryStore, method: keyof RegistryStore) {
-  let armed = false;
-  let read!: () => void;
-  let release!: () => void;
-  const hasRead = new Promise<void>((r) => (read = r));
-  const gate = new Promise<void>((r) => (release = r));
-  const store = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return async (...args: unknown[]) => {
-        const result: unknown = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (armed && prop === method) {
-          armed = false;
-          read();
-          await gate;
-        }
-        return result;
-      };
-    },
-  });
-  return { store, arm: () => (armed = true), hasRead, release };
-}
 
 describe('thing values read while the registry changes them', () => {
   let f: Fixture;
