@@ -66,12 +66,7 @@ export async function issueServerCertificates(opts: {
   host: string;
   now: Date;
 }): Promise<{ rsa: ServerCertificate; ecc: ServerCertificate }> {
-  const names = serverCertificateNames(opts);
-  const [rsa, ecc] = await Promise.all([
-    issueOne('RSA', opts.cas.intermediateRsa, names, opts.now),
-    issueOne('EC', opts.cas.intermediateEcc, names, opts.now),
-  ]);
-  return { rsa, ecc };
+  return issuePair(opts.cas, serverCertificateNames(opts), opts.now);
 }
 
 /**
@@ -95,10 +90,15 @@ export async function issueApiCertificates(opts: {
   domain: string;
   now: Date;
 }): Promise<{ rsa: ServerCertificate; ecc: ServerCertificate }> {
-  const names = apiCertificateNames(opts);
-  const [rsa, ecc] = await Promise.all([
-    issueOne('RSA', opts.cas.intermediateRsa, names, opts.now),
-    issueOne('EC', opts.cas.intermediateEcc, names, opts.now),
-  ]);
+  return issuePair(opts.cas, apiCertificateNames(opts), opts.now);
+}
+
+/** One RSA certificate under the RSA intermediate and one ECC under the ECC intermediate, for the same names. */
+async function issuePair(
+  cas: Pick<ServiceCas, 'intermediateRsa' | 'intermediateEcc'>,
+  names: { dnsNames: string[]; ipAddresses: string[] },
+  now: Date,
+): Promise<{ rsa: ServerCertificate; ecc: ServerCertificate }> {
+  const [rsa, ecc] = await Promise.all([issueOne('RSA', cas.intermediateRsa, names, now), issueOne('EC', cas.intermediateEcc, names, now)]);
   return { rsa, ecc };
 }
